@@ -1,0 +1,1 @@
+"""rpbot: a Telegram bot for restorative parenting programmes."""
