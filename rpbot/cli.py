@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from rpbot.config import load_settings
 from rpbot.dialogues import DEFAULT_DIR, load_library
 from rpbot.engine import NATIONS, DialogueError, Library
 from rpbot.engine.graph import mermaid
@@ -25,7 +26,7 @@ SCHEMA_PATH = DEFAULT_DIR / "schema" / "dialogue.schema.json"
 
 def _load(paths: list[Path] | None = None) -> Library:
     try:
-        return load_library(paths or [DEFAULT_DIR])
+        return load_library(paths or [load_settings().dialogues_dir])
     except DialogueError as exc:
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
@@ -84,6 +85,7 @@ def chat(
     role: Annotated[str, typer.Option("--as", help="parent or child")] = "parent",
     name: Annotated[str, typer.Option(help="The person's first name.")] = "Sam",
     child_name: Annotated[str, typer.Option(help="The child's name (parent flows).")] = "Mia",
+    practitioner: Annotated[str, typer.Option(help="The practitioner's name.")] = "Alex",
     nation: Annotated[str, typer.Option(help="|".join(NATIONS))] = "england",
     as_json: Annotated[bool, typer.Option("--json", help="Print saved answers as JSON.")] = False,
     verbose: Annotated[bool, typer.Option(help="Show saved answers as they happen.")] = False,
@@ -99,7 +101,14 @@ def chat(
     if flow_id not in library:
         typer.echo(f"No flow '{flow_id}'; flows are: {', '.join(sorted(library))}", err=True)
         raise typer.Exit(1)
-    context = {"first_name": name, "child_name": child_name, "nation": nation, "role": role}
+    context = {
+        "first_name": name,
+        "child_name": child_name,
+        "practitioner_name": practitioner,
+        "family_name": "Green",
+        "nation": nation,
+        "role": role,
+    }
     sim = Simulator(library, flow_id, context, clock=lambda: datetime.now(UTC))
     interactive = sys.stdin.isatty()
     out = sys.stderr if as_json else sys.stdout

@@ -52,8 +52,12 @@ CONTEXT_VALUES: dict[str, set[str]] = {
 FACTS_FILE = "facts.yaml"
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+# libyaml's parser when PyYAML was built with it (several times faster), else pure Python.
+_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_SafeBase):  # type: ignore[valid-type,misc]
+    """A safe loader that refuses duplicate keys (PyYAML silently keeps the last one)."""
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -380,9 +384,9 @@ def _check_compare(
             f"'{op}' compares numbers but '{cond.answer}' is a {ask.ask} answer; use equals or in",
         )
     if op in ("equals", "in"):
-        values: list[object] = [cond.equals] if op == "equals" else list(cond.in_ or [])
-        for value in values:
-            problem = _value_problem(ask, value)
+        compared: list[object] = [cond.equals] if op == "equals" else list(cond.in_ or [])
+        for item in compared:
+            problem = _value_problem(ask, item)
             if problem:
                 report(step_id, f"condition on '{cond.answer}': {problem}")
 
