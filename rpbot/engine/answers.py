@@ -17,7 +17,11 @@ from rpbot.engine.session import AnswerValue
 from rpbot.engine.text import pick_language
 
 _YES = "yes y yeah yea yep yup ya yh ye sure ok okay aye definitely course true 👍 ✅"
-_NO = "no n nope nah na not never false 👎 ❌"
+_NO = "no n nope nah na false 👎 ❌"
+# Whole phrases only: "not sure" must not count as a no.
+NO_PHRASES = frozenset(
+    {"not really", "not yet", "no thanks", "no thank you", "never", "not at all"}
+)
 _NUMBERS = "zero one two three four five six seven eight nine ten eleven twelve"
 YES_WORDS = frozenset(_YES.split())
 NO_WORDS = frozenset(_NO.split())
@@ -171,7 +175,7 @@ def _parse_yes_no(step: AskStep, text: str, language: str) -> Result:
     words = _simplify(text).split() or [text.strip()]
     if text.strip() in YES_WORDS or words[0] in YES_WORDS:
         return _yes_no(step, True, language)
-    if text.strip() in NO_WORDS or words[0] in NO_WORDS:
+    if text.strip() in NO_WORDS or words[0] in NO_WORDS or " ".join(words) in NO_PHRASES:
         return _yes_no(step, False, language)
     for answer, label in ((True, step.yes_label), (False, step.no_label)):
         if label and _simplify(pick_language(label, language)) == _simplify(text):
@@ -221,8 +225,11 @@ def _parse_time(text: str) -> Result:
             if not 1 <= hour <= 12:
                 return Unusable("not_a_time")
             hour = hour % 12 + (12 if half == "p" else 0)
-        elif match.group(2) is None and not clean.rstrip("h").isdigit():
-            return Unusable("not_a_time")
+        elif match.group(2) is None:
+            if not clean.rstrip("h").isdigit():
+                return Unusable("not_a_time")
+            if 1 <= hour <= 12:
+                return Unusable("ambiguous_time")  # "5" could be 5am or 5pm: ask, don't guess
         if hour > 23 or minute > 59:
             return Unusable("not_a_time")
     value = f"{hour:02d}:{minute:02d}"

@@ -58,6 +58,7 @@ _ADULT: dict[str, str] = {
     "reprompt_scale": "Please pick a number from {min} to {max}.",
     "reprompt_number": "Please type a number{range}.",
     "reprompt_time": "Please type a time, like 7pm or 19:30.",
+    "reprompt_ambiguous_time": "Was that morning or evening? Please add am or pm, like 5pm.",
     "reprompt_date": "Please type a date, like 23/11/2026, or 'today'.",
     "reprompt_media": "Please send a photo, a voice note or a file.",
 }
@@ -87,6 +88,7 @@ _CHILD: dict[str, str] = {
     "reprompt_scale": "Pick a number from {min} to {max}.",
     "reprompt_number": "Type a number{range}.",
     "reprompt_time": "Type a time, like 5pm.",
+    "reprompt_ambiguous_time": "Morning or evening? Add am or pm, like 5pm.",
     "reprompt_date": "Type a date, like 23/11, or 'today'.",
     "reprompt_media": "Send a photo or a voice note.",
 }

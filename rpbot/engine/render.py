@@ -70,13 +70,13 @@ class Renderer:
         if step is None:
             return str(value)
         if step.ask in ("choice", "multi"):
-            labels = {o.value: pick_language(o.label, self.language) for o in step.choices()}
+            labels = {o.value: self.render(o.label) for o in step.choices()}
             items = value if isinstance(value, list) else [value]
             return ", ".join(labels.get(str(v), str(v)) for v in items)
         if step.ask == "yes_no":
             label = step.yes_label if value is True else step.no_label
             if label is not None:
-                return pick_language(label, self.language)
+                return self.render(label)
             return phrase("yes" if value is True else "no", audience, self.language)
         if isinstance(value, dict):
             return f"a {value.get('kind', 'file')}"

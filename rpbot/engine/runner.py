@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from rpbot.engine.answers import Parsed, Unusable, option_label, parse_answer, visible
+from rpbot.engine.answers import Parsed, Unusable, parse_answer, visible
 from rpbot.engine.conditions import choose_next, first_match
 from rpbot.engine.events import (
     DONE_VALUE,
@@ -338,7 +338,10 @@ class _Run:
         frame = session.frame
         flow = self.flow()
         session.answers.setdefault(flow.id, {})[step.answer_name] = result.value
-        self.events.append(CloseQuestion(prompt=session.prompt, answer=result.display))
+        shown = result.display
+        if result.value is not None and step.ask in ("choice", "multi", "yes_no"):
+            shown = self.renderer().show_answer(step.answer_name)  # labels with variables filled
+        self.events.append(CloseQuestion(prompt=session.prompt, answer=shown))
         self.events.append(
             AnswerSaved(
                 flow_id=flow.id,
@@ -395,9 +398,8 @@ class _Run:
             else:
                 self.invalid(step, "nothing_selected")
             return
-        order = [o for o in step.choices() if o.value in self.session.selection]
-        labels = ", ".join(option_label(o, self.language) for o in order)
-        self.save(step, Parsed([o.value for o in order], labels))
+        order = [o.value for o in step.choices() if o.value in self.session.selection]
+        self.save(step, Parsed(order, ""))  # save() shows the labels
 
     def invalid_current(self, reason: str) -> None:
         step = self.current_ask()
@@ -434,8 +436,8 @@ class _Run:
             return phrase("media_not_expected", self.audience, self.language)
         if step.reprompt is not None:
             return self.renderer().render(step.reprompt)
-        if reason == "too_long":
-            return phrase("reprompt_too_long", self.audience, self.language)
+        if reason in ("too_long", "ambiguous_time"):
+            return phrase(f"reprompt_{reason}", self.audience, self.language)
         values: dict[str, object] = {}
         if step.ask == "scale":
             values = {"min": f"{step.min:g}", "max": f"{step.max:g}"}

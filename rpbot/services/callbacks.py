@@ -1,0 +1,71 @@
+"""Button data: short, versioned, checked against the current session before use.
+
+Formats (each at most 64 bytes, Telegram's limit):
+
+    a1:<run id>:<prompt>:<value>   an answer button of a flow question
+    m1:<flow id>                   start a flow from the menu
+    m1:learn                       open the learning modules menu
+    p1:<action>:<arg>:<arg>        a practitioner tool step
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ANSWER = "a1"
+MENU = "m1"
+PRACTITIONER = "p1"
+MAX_BYTES = 64
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerPress:
+    """A press on a flow question's button."""
+
+    run_id: int
+    prompt: int
+    value: str
+
+
+def answer_data(run_id: int, prompt: int, value: str) -> str:
+    """Callback data for an answer button."""
+    data = f"{ANSWER}:{run_id}:{prompt}:{value}"
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError("callback data over 64 bytes; shorten the option value")
+    return data
+
+
+def parse_answer(data: str) -> AnswerPress | None:
+    """The answer press in ``data``, or None if it is not a well-formed one."""
+    parts = data.split(":", 3)
+    if len(parts) != 4 or parts[0] != ANSWER:
+        return None
+    _, run, prompt, value = parts
+    if not (run.isdigit() and prompt.isdigit()) or not value:
+        return None
+    return AnswerPress(int(run), int(prompt), value)
+
+
+def menu_data(target: str) -> str:
+    """Callback data for a menu button."""
+    return f"{MENU}:{target}"
+
+
+def parse_menu(data: str) -> str | None:
+    """The menu target in ``data``, or None."""
+    prefix, _, target = data.partition(":")
+    return target if prefix == MENU and target else None
+
+
+def practitioner_data(*parts: object) -> str:
+    """Callback data for a practitioner tool button."""
+    data = ":".join([PRACTITIONER, *(str(p) for p in parts)])
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError("callback data over 64 bytes")
+    return data
+
+
+def parse_practitioner(data: str) -> list[str] | None:
+    """The parts after the prefix of a practitioner button, or None."""
+    parts = data.split(":")
+    return parts[1:] if parts[0] == PRACTITIONER and len(parts) > 1 else None

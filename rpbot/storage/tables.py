@@ -1,0 +1,221 @@
+"""SQLModel tables: the database is the source of truth for everything that matters.
+
+All datetimes are timezone-aware UTC (:class:`UTCDateTime` makes SQLite give them back aware).
+Telegram ids are 64-bit. Free text lives in its own columns so it can be encrypted later.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Index, Text, UniqueConstraint, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always read back timezone-aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _when(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+def _big(**kw: Any) -> Any:
+    return Field(sa_type=BigInteger, **kw)
+
+
+class Practitioner(SQLModel, table=True):
+    """A social worker or family support worker with a caseload of families."""
+
+    __tablename__ = "practitioners"
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = _big(unique=True, index=True)
+    chat_id: int | None = _big(default=None)
+    name: str = Field(max_length=120)
+    timezone: str = Field(default="Europe/London", max_length=64)
+    language: str = Field(default="en", max_length=8)
+    pending_json: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = _when()
+
+
+class Family(SQLModel, table=True):
+    """A family on the programme, held by one practitioner."""
+
+    __tablename__ = "families"
+    __table_args__ = (UniqueConstraint("practitioner_id", "name", name="uq_family_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    practitioner_id: int = Field(foreign_key="practitioners.id", index=True)
+    name: str = Field(max_length=120)
+    nation: str = Field(max_length=20)
+    created_at: datetime = _when()
+
+
+class Member(SQLModel, table=True):
+    """A parent or child in a family, once they have joined with an invite."""
+
+    __tablename__ = "members"
+
+    id: int | None = Field(default=None, primary_key=True)
+    family_id: int = Field(foreign_key="families.id", index=True)
+    role: str = Field(max_length=10)
+    display_name: str = Field(max_length=120)
+    telegram_user_id: int | None = _big(default=None, unique=True, index=True)
+    chat_id: int | None = _big(default=None)
+    language: str = Field(default="en", max_length=8)
+    timezone: str = Field(default="Europe/London", max_length=64)
+    active: bool = Field(default=True)
+    created_at: datetime = _when()
+    last_active_at: datetime | None = _when(default=None)
+
+
+class Invite(SQLModel, table=True):
+    """A single-use invite code (stored hashed) for one new family member."""
+
+    __tablename__ = "invites"
+
+    id: int | None = Field(default=None, primary_key=True)
+    family_id: int = Field(foreign_key="families.id", index=True)
+    role: str = Field(max_length=10)
+    member_name: str = Field(max_length=120)
+    code_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = _when()
+    expires_at: datetime = _when()
+    used_at: datetime | None = _when(default=None)
+    used_by_member_id: int | None = Field(default=None, foreign_key="members.id")
+
+
+class InviteAttempt(SQLModel, table=True):
+    """Wrong invite codes per (hashed) Telegram user, for rate limiting; no identity kept."""
+
+    __tablename__ = "invite_attempts"
+
+    user_hash: str = Field(primary_key=True, max_length=64)
+    window_start: datetime = _when()
+    count: int = Field(default=0)
+
+
+class FlowRun(SQLModel, table=True):
+    """One person's run through a flow: the engine session as JSON, plus searchable fields."""
+
+    __tablename__ = "flow_runs"
+    __table_args__ = (
+        Index(
+            "uq_one_active_run",
+            "member_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="members.id", index=True)
+    family_id: int = Field(foreign_key="families.id", index=True)
+    flow_id: str = Field(max_length=64)
+    flow_version: int
+    status: str = Field(default="active", max_length=16)
+    session_json: str = Field(sa_type=Text)
+    started_at: datetime = _when()
+    updated_at: datetime = _when()
+    expires_at: datetime = _when()
+    ended_at: datetime | None = _when(default=None)
+
+
+class Answer(SQLModel, table=True):
+    """One saved answer (one row per answer, so digests can query them)."""
+
+    __tablename__ = "answers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="flow_runs.id", index=True)
+    member_id: int = Field(foreign_key="members.id", index=True)
+    family_id: int = Field(foreign_key="families.id", index=True)
+    flow_id: str = Field(max_length=64)
+    step_id: str = Field(max_length=64)
+    name: str = Field(max_length=64)
+    ask_type: str = Field(max_length=16)
+    value_json: str = Field(sa_type=Text)
+    free_text: str | None = Field(default=None, sa_type=Text)
+    share: str = Field(max_length=16)
+    created_at: datetime = _when(index=True)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to send, recorded in the same transaction as what caused it, then sent.
+
+    ``method`` is a Bot API method; ``payload_json`` its parameters. ``ref_id`` points at an
+    earlier outbox row whose sent message this one edits. ``run_id``/``prompt`` tie a question
+    message to the engine's prompt number so it can be closed later.
+    """
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = _big(index=True)
+    member_id: int | None = Field(default=None, foreign_key="members.id")
+    method: str = Field(max_length=32)
+    payload_json: str = Field(sa_type=Text)
+    ref_id: int | None = Field(default=None)
+    run_id: int | None = Field(default=None, index=True)
+    prompt: int | None = Field(default=None)
+    status: str = Field(default="pending", max_length=16, index=True)
+    attempts: int = Field(default=0)
+    sent_message_id: int | None = _big(default=None)
+    created_at: datetime = _when()
+    sent_at: datetime | None = _when(default=None)
+    error: str | None = Field(default=None, max_length=200)
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """Telegram update ids already handled, so a redelivered update is processed once."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: int = _big(primary_key=True)
+    processed_at: datetime = _when(index=True)
+
+
+class Counter(SQLModel, table=True):
+    """Named counters (e.g. messages from unknown people: a count, nothing about them)."""
+
+    __tablename__ = "counters"
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: int = Field(default=0)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what to which record. Never message text or answers."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when(index=True)
+    actor_type: str = Field(max_length=16)
+    actor_id: int | None = Field(default=None)
+    action: str = Field(max_length=48)
+    target_type: str | None = Field(default=None, max_length=32)
+    target_id: int | None = Field(default=None)
+    detail: str | None = Field(default=None, max_length=300)
