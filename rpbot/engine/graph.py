@@ -24,6 +24,11 @@ def _label(text: str, limit: int = 40) -> str:
     return short.replace('"', "'").replace("[", "(").replace("]", ")")
 
 
+def _node(step_id: str) -> str:
+    """A Mermaid node id that cannot clash with keywords such as ``end`` or the start node."""
+    return f"s_{step_id}"
+
+
 def describe(condition: Compare | AllOf | AnyOf | NotOf) -> str:
     """A short readable form of a condition."""
     if isinstance(condition, AllOf):
@@ -44,22 +49,20 @@ def describe(condition: Compare | AllOf | AnyOf | NotOf) -> str:
 
 def mermaid(flow: Flow) -> str:
     """The flow as ``flowchart TD`` text."""
-    lines = [
-        "flowchart TD",
-        f'  start(("{_label(pick_language(flow.title, "en"))}")) --> {flow.start}',
-    ]
+    title = _label(pick_language(flow.title, "en"))
+    lines = ["flowchart TD", f'  flow_start(("{title}")) --> {_node(flow.start)}']
     for step_id, step in flow.steps.items():
         if isinstance(step, AskStep):
             text = pick_language(step.text, "en")
-            lines.append(f'  {step_id}["{step.ask}: {_label(text)}"]')
+            lines.append(f'  {_node(step_id)}["{step.ask}: {_label(text)}"]')
         elif isinstance(step, SayStep):
-            lines.append(f'  {step_id}["{_label(pick_language(step.say, "en"))}"]')
+            lines.append(f'  {_node(step_id)}["{_label(pick_language(step.say, "en"))}"]')
         elif isinstance(step, BranchStep):
-            lines.append(f"  {step_id}{{{{{step_id}}}}}")
+            lines.append(f"  {_node(step_id)}{{{{{step_id}}}}}")
         elif isinstance(step, CallStep):
-            lines.append(f'  {step_id}[["call {step.call}"]]')
+            lines.append(f'  {_node(step_id)}[["call {step.call}"]]')
         elif isinstance(step, EndStep):
-            lines.append(f'  {step_id}(["end"])')
+            lines.append(f'  {_node(step_id)}(["end"])')
         lines += _edges(step_id, step)
     return "\n".join(lines) + "\n"
 
@@ -70,14 +73,17 @@ def _edges(step_id: str, step: object) -> list[str]:
     else:
         nxt = getattr(step, "next", None)
         if nxt is None:
-            return [] if isinstance(step, EndStep) else [f'  {step_id} --> finish(["end"])']
+            return (
+                [] if isinstance(step, EndStep) else [f'  {_node(step_id)} --> flow_end(["end"])']
+            )
         if isinstance(nxt, str):
-            return [f"  {step_id} --> {nxt}"]
+            return [f"  {_node(step_id)} --> {_node(nxt)}"]
         rules = nxt
     edges = []
     for rule in rules:
+        source, target = _node(step_id), _node(rule.goto)
         if rule.when is None:
-            edges.append(f"  {step_id} --> {rule.goto}")
+            edges.append(f"  {source} --> {target}")
         else:
-            edges.append(f'  {step_id} -- "{_label(describe(rule.when), 30)}" --> {rule.goto}')
+            edges.append(f'  {source} -- "{_label(describe(rule.when), 30)}" --> {target}')
     return edges

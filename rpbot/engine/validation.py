@@ -1,8 +1,8 @@
 """Parsing and validating dialogue files into a :class:`Library`, with exact messages.
 
 Every problem names the file, the flow, the step, what is wrong and how to fix it:
-``dialogues/diary.yaml: day_in_the_life: morning: next goes to 'schol_run', which is not a
-step; fix the id or add the step``. All problems are collected, not just the first.
+``dialogues/diary.yaml: day_in_the_life: morning: goes to 'schol_run', which is not a step;
+fix the id or add it``. All problems are collected, not just the first.
 """
 
 from __future__ import annotations
@@ -147,11 +147,12 @@ def _parse_facts(text: str | None, problems: list[Problem]) -> Facts | None:
     try:
         return Facts.model_validate(parse_yaml(text))
     except (yaml.YAMLError, _DuplicateKeyError) as exc:
-        problems.append(Problem(FACTS_FILE, "", "", f"not valid YAML: {_yaml_message(exc)}"))
+        problems.append(Problem(FACTS_FILE, "", "", _yaml_message(exc)))
     except ValidationError as exc:
         for error in exc.errors():
-            where = ".".join(str(p) for p in error["loc"])
-            problems.append(Problem(FACTS_FILE, "", where, _error_message(error)))
+            loc = [str(p) for p in error["loc"]]
+            where = ".".join(loc[:-1])
+            problems.append(Problem(FACTS_FILE, "", where, _error_message(error, loc[-1:])))
     return None
 
 
@@ -159,10 +160,7 @@ def _parse_flow(source: str, text: str, problems: list[Problem]) -> Flow | None:
     try:
         data = parse_yaml(text)
     except (yaml.YAMLError, _DuplicateKeyError) as exc:
-        hint = (
-            "; each step id and key may appear once" if isinstance(exc, _DuplicateKeyError) else ""
-        )
-        problems.append(Problem(source, "", "", f"{_yaml_message(exc)}{hint}"))
+        problems.append(Problem(source, "", "", _yaml_message(exc)))
         return None
     if not isinstance(data, dict):
         problems.append(
@@ -173,41 +171,86 @@ def _parse_flow(source: str, text: str, problems: list[Problem]) -> Flow | None:
     try:
         return Flow.model_validate(data)
     except ValidationError as exc:
-        seen: set[tuple[str, str]] = set()
-        for error in exc.errors():
-            step, message = _locate(error)
-            if (step, message) not in seen:
-                seen.add((step, message))
-                problems.append(Problem(source, flow_id, step, message))
+        problems.extend(Problem(source, flow_id, step, msg) for step, msg in _messages(exc))
         return None
 
 
+# Errors that only say "this was not the other shape of a union"; a more specific error for
+# the same place (an unknown key, a bad value) is what the author needs to read.
+_SHAPE_ERRORS = {"string_type", "dict_type", "list_type", "model_type", "model_attributes_type"}
+
+
+def _messages(exc: ValidationError) -> list[tuple[str, str]]:
+    """One message per place, preferring specific errors over union shape mismatches."""
+    located = [(error, *_locate(error)) for error in exc.errors()]
+    specific = [(s, p) for error, s, p, _ in located if error["type"] not in _SHAPE_ERRORS]
+    result: list[tuple[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for error, step, path, message in located:
+        if error["type"] in _SHAPE_ERRORS and any(
+            s == step and (p.startswith(path) or path.startswith(p)) for s, p in specific
+        ):
+            continue
+        if (step, path) in seen:
+            continue
+        seen.add((step, path))
+        result.append((step, message))
+    return result
+
+
 def _yaml_message(exc: Exception) -> str:
-    return " ".join(str(exc).split())
+    if isinstance(exc, _DuplicateKeyError):
+        return f"{exc}; each step id and key may appear only once in a mapping"
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or "could not be read"
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    context, opened = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    started = f" ({context} started at line {opened.line + 1})" if context and opened else ""
+    return f"not valid YAML{where}: {problem}{started}; check the indentation, colons and quotes"
 
 
 # Parts of a pydantic error location that name a union member, not a key in the file.
-_TAGS = {"say", "ask", "branch", "call", "end", "compare", "all", "any", "not"}
-_TYPE_PART = re.compile(r"^(str|int|float|bool|constrained-str|list\[.*|dict\[.*|function-.*)$")
+_STEP_TAGS = {"say", "ask", "branch", "call", "end"}
+_CONDITION_TAGS = {"compare", "all", "any", "not"}
+_TYPE_PART = re.compile(
+    r"^(str|int|float|bool|constrained-str|list\[.*|dict\[.*|function-.*|[A-Z][A-Za-z]*)$"
+)
 
 
-def _locate(error: Any) -> tuple[str, str]:
+def _locate(error: Any) -> tuple[str, str, str]:
+    """(step id, path of keys within it, message) for one pydantic error."""
     loc = [str(p) for p in error["loc"]]
     step = ""
+    rest = loc
     if len(loc) >= 2 and loc[0] == "steps":
-        step = loc[1]
-        rest = loc[2:]
-        if rest and rest[0] in _TAGS:
+        step, rest = loc[1], loc[2:]
+        if "[key]" in rest:
+            return (
+                step,
+                "",
+                f"'{step}' is not a valid step id; use lower-case letters, digits and _ "
+                "starting with a letter (like morning_mood)",
+            )
+        if rest and rest[0] in _STEP_TAGS:
             rest = rest[1:]
-    else:
-        rest = loc
-    keys = [p for i, p in enumerate(rest) if not _TYPE_PART.match(p) and not _is_tag(rest, i)]
-    return step, _error_message(error, keys)
+    keys = _without_union_parts(rest)
+    return step, ".".join(keys), _error_message(error, keys)
 
 
-def _is_tag(parts: list[str], index: int) -> bool:
-    # 'when' / 'not' / 'all' lists contain conditions whose tag shows up in the location.
-    return parts[index] in _TAGS and index > 0 and parts[index - 1] in {"when", "not", "all", "any"}
+def _without_union_parts(parts: list[str]) -> list[str]:
+    """Drop the union member names pydantic puts in locations (condition tags, types)."""
+    kept: list[str] = []
+    expect_tag = False
+    for part in parts:
+        if expect_tag and part in _CONDITION_TAGS:
+            expect_tag = False
+            continue
+        if _TYPE_PART.match(part):
+            continue
+        # A condition (whose union tag comes next) sits under 'when', 'not' or in all/any lists.
+        expect_tag = part in ("when", "not") or (part.isdigit() and kept[-1:] in (["all"], ["any"]))
+        kept.append(part)
+    return kept
 
 
 def _error_message(error: Any, keys: list[str] | None = None) -> str:
@@ -221,8 +264,15 @@ def _error_message(error: Any, keys: list[str] | None = None) -> str:
         return f"unknown key '{field}'{place}; remove it or check the spelling"
     if kind == "missing":
         return f"missing required key '{where}'; add it"
+    if kind == "string_type" and isinstance(error.get("input"), bool):
+        return (
+            f"{where}: YAML reads a bare yes/no/on/off as true/false; put it in quotes "
+            '("yes") or write {value: "yes", label: "Yes"}'
+        )
     if kind == "string_pattern_mismatch":
         pattern = error.get("ctx", {}).get("pattern", "")
+        if "0-9 " in pattern:
+            return f"{where}: '{error['input']}' is not a phone number; use digits and spaces"
         if "mhd" in pattern:
             return f"{where}: '{error['input']}' is not a duration; write it like 30m, 12h or 3d"
         return (

@@ -103,10 +103,15 @@ def test_impossible_or_vague_times_are_unusable(typed: str) -> None:
     assert reason_of(parse(ask("time"), typed)) == "not_a_time"
 
 
-def test_a_bare_hour_is_read_on_the_24_hour_clock() -> None:
-    # "7" alone is taken as 07:00 (and "19" as 19:00): the engine does not guess pm.
-    assert value_of(parse(ask("time"), "7")) == "07:00"
-    assert value_of(parse(ask("time"), "19")) == "19:00"
+@pytest.mark.parametrize("typed", ["7", "5", "12", "1"])
+def test_a_bare_hour_that_could_be_am_or_pm_is_asked_again(typed: str) -> None:
+    # "7" alone could be 7am or 7pm: the engine asks rather than guesses.
+    assert reason_of(parse(ask("time"), typed)) == "ambiguous_time"
+
+
+@pytest.mark.parametrize(("typed", "expected"), [("19", "19:00"), ("13", "13:00"), ("0", "00:00")])
+def test_a_bare_hour_on_the_24_hour_clock_is_clear(typed: str, expected: str) -> None:
+    assert value_of(parse(ask("time"), typed)) == expected
 
 
 # --- date ---------------------------------------------------------------------------------
@@ -200,7 +205,10 @@ def test_yes_words(typed: str) -> None:
     assert parse(ask("yes_no"), typed) == Parsed(True, "Yes")
 
 
-@pytest.mark.parametrize("typed", ["no", "No", "n", "nope", "nah", "No thanks", "never", "no way"])
+@pytest.mark.parametrize(
+    "typed",
+    ["no", "No", "n", "nope", "nah", "No thanks", "never", "not really", "Not at all", "no way"],
+)
 def test_no_words(typed: str) -> None:
     assert parse(ask("yes_no"), typed) == Parsed(False, "No")
 
@@ -212,7 +220,7 @@ def test_yes_no_emoji(typed: str, expected: bool) -> None:
     assert value_of(parse(ask("yes_no"), typed)) is expected
 
 
-@pytest.mark.parametrize("typed", ["maybe", "I don't know", "🤷", "42"])
+@pytest.mark.parametrize("typed", ["maybe", "I don't know", "not sure", "🤷", "42"])
 def test_unclear_yes_no_is_unusable(typed: str) -> None:
     assert reason_of(parse(ask("yes_no"), typed)) == "not_yes_no"
 

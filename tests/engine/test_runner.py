@@ -622,8 +622,12 @@ def test_no_endless_loop_of_invalid_answers(retries: int, optional: bool) -> Non
             break
     assert not run.session.active, "100 invalid answers must end the run"
     assert len(of(run.all_events, FlowEnded)) == 1
-    invalid = of(run.all_events, InvalidAnswer)
-    assert max(i.attempt for i in invalid) <= retries + 2
+    attempts = {"q1": 0, "q2": 0}
+    for invalid in of(run.all_events, InvalidAnswer):
+        attempts[invalid.step_id] = max(attempts[invalid.step_id], invalid.attempt)
+    # retries re-prompts, then the way out (required) or the skip (optional), then the end.
+    assert attempts["q1"] == retries + (1 if optional else 2)
+    assert attempts["q2"] == (4 if optional else 0)
     if optional:
         assert run.answers["q1"] is None
 
@@ -1277,3 +1281,51 @@ def test_a_saved_number_survives_the_session_json() -> None:
     session, _ = resume(lib["t"], run.session, TextInput("9" * 400), NOW, lib)
     reloaded = Session.from_json(session.to_json())
     assert reloaded.answers == session.answers
+
+
+# --- times and closing labels -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("audience", ["parent", "child"])
+def test_an_ambiguous_time_is_asked_again(audience: str) -> None:
+    steps = """
+        q1:
+          ask: time
+          text: "Bedtime?"
+        """
+    run = Run(library(flow_yaml(steps, audience=audience)))
+    events = run.send("7")
+    assert of(events, InvalidAnswer) == [InvalidAnswer("q1", 1, "ambiguous_time")]
+    assert texts(events) == [phrase("reprompt_ambiguous_time", audience)]
+    done = ended(run.send("7pm"))
+    assert done.answers == {"q1": "19:00"}
+
+
+def test_a_closed_question_shows_labels_with_variables_filled() -> None:
+    lib = library(
+        flow_yaml(
+            """
+            q1:
+              ask: choice
+              text: "Who?"
+              options: [{value: kid, label: "{child_name}"}, {value: me, label: "Me"}]
+              next: q2
+            q2:
+              ask: yes_no
+              text: "Sure?"
+              yes_label: "Yes, {first_name}"
+              next: q3
+            q3:
+              ask: multi
+              text: "Which?"
+              options: [{value: a, label: "A for {child_name}"}, {value: b, label: "B"}]
+            """
+        )
+    )
+    run = Run(lib, context={"child_name": "Ali", "first_name": "Sam"})
+    assert [b.label for b in question(run.events).buttons] == ["Ali", "Me"]
+    assert of(run.press("kid"), CloseQuestion) == [CloseQuestion(1, "Ali")]
+    assert of(run.press("yes"), CloseQuestion) == [CloseQuestion(2, "Yes, Sam")]
+    run.press("b")
+    run.press("a")
+    assert of(run.press(DONE_VALUE), CloseQuestion) == [CloseQuestion(3, "A for Ali, B")]
