@@ -34,7 +34,7 @@ from rpbot.engine import (
     resume,
     start,
 )
-from rpbot.engine.inputs import COMMANDS
+from rpbot.engine.inputs import as_command, as_media_kind
 
 _MEDIA = {"[photo]": "photo", "[voice]": "voice", "[document]": "document"}
 
@@ -69,12 +69,13 @@ class Simulator:
     def to_input(self, line: str) -> Input:
         """Interpret one typed line (see the module docstring)."""
         stripped = line.strip()
-        if stripped.startswith("/") and stripped[1:].lower() in COMMANDS:
-            return CommandInput(stripped[1:].lower())  # type: ignore[arg-type]
+        command = as_command(stripped[1:].lower()) if stripped.startswith("/") else None
+        if command is not None:
+            return CommandInput(command)
         if stripped.lower() in _MEDIA:
             self.media_count += 1
-            kind = _MEDIA[stripped.lower()]
-            return MediaInput(kind, f"sim-{kind}-{self.media_count}")  # type: ignore[arg-type]
+            kind = as_media_kind(_MEDIA[stripped.lower()])
+            return MediaInput(kind, f"sim-{kind}-{self.media_count}")
         if stripped.isdigit() and 1 <= int(stripped) <= len(self.buttons):
             return ButtonInput(self.buttons[int(stripped) - 1].value, self.prompt)
         return TextInput(line)

@@ -26,7 +26,17 @@ _NUMBERS = "zero one two three four five six seven eight nine ten eleven twelve"
 YES_WORDS = frozenset(_YES.split())
 NO_WORDS = frozenset(_NO.split())
 NUMBER_WORDS = {word: i for i, word in enumerate(_NUMBERS.split())}
+NEGATIONS = frozenset({"not", "no", "never", "nope", "nah", "dont", "isnt", "wont", "cant"})
 _INVISIBLE = {"Cf", "Zs", "Cc", "Zl", "Zp"}
+# Skin tones and emoji variation selectors: 👍🏽 is still 👍.
+_MODIFIERS = re.compile("[\U0001f3fb-\U0001f3ff\ufe0e\ufe0f]")
+MAX_NUMBER = 1_000_000_000
+
+
+def _without_modifiers(text: str) -> str:
+    return _MODIFIERS.sub("", text)
+
+
 _TIME = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?\s*([ap])?\.?\s*m?\.?$")
 
 
@@ -116,7 +126,12 @@ def option_label(option: Option, language: str) -> str:
 
 def _match_option(options: list[Option], token: str, language: str) -> Option | None:
     token = token.strip()
-    if token.isdigit() and 1 <= int(token) <= len(options):
+    if (
+        token.isascii()
+        and token.isdecimal()
+        and len(token) <= 3
+        and 1 <= int(token) <= len(options)
+    ):
         return options[int(token) - 1]
     wanted = _simplify(token)
     if not wanted:
@@ -154,7 +169,7 @@ def _parse_choice(step: AskStep, text: str, language: str) -> Result:
 def _parse_multi(step: AskStep, text: str, language: str) -> Result:
     options = step.choices()
     tokens = [t for t in re.split(r"[,;/\n]+|\s+and\s+", text) if visible(t)]
-    if len(tokens) == 1 and re.fullmatch(r"[\d\s]+", tokens[0]):
+    if len(tokens) == 1 and re.fullmatch(r"[0-9 ]{1,60}", tokens[0]):
         tokens = tokens[0].split()
     chosen = [_match_option(options, t, language) for t in tokens]
     if chosen and all(c is not None for c in chosen):
@@ -172,11 +187,14 @@ def _yes_no(step: AskStep, answer: bool, language: str) -> Parsed:
 
 
 def _parse_yes_no(step: AskStep, text: str, language: str) -> Result:
-    words = _simplify(text).split() or [text.strip()]
-    if text.strip() in YES_WORDS or words[0] in YES_WORDS:
-        return _yes_no(step, True, language)
-    if text.strip() in NO_WORDS or words[0] in NO_WORDS or " ".join(words) in NO_PHRASES:
+    whole = _without_modifiers(text.strip())
+    words = _simplify(text.replace("'", "")).split() or [whole]
+    negated = any(w in NEGATIONS for w in words[1:])
+    if whole in NO_WORDS or words[0] in NO_WORDS or " ".join(words) in NO_PHRASES:
         return _yes_no(step, False, language)
+    if whole in YES_WORDS or words[0] in YES_WORDS or words[:2] == ["of", "course"]:
+        # "definitely not" or "of course not" is a no: sharing a child's words hangs on this.
+        return _yes_no(step, not negated, language)
     for answer, label in ((True, step.yes_label), (False, step.no_label)):
         if label and _simplify(pick_language(label, language)) == _simplify(text):
             return _yes_no(step, answer, language)
@@ -184,14 +202,18 @@ def _parse_yes_no(step: AskStep, text: str, language: str) -> Result:
 
 
 def _parse_number(step: AskStep, text: str) -> Result:
-    clean = _simplify(text.replace(",", ".").replace("/", " ")) if "." not in text else text.strip()
-    match = re.match(r"^-?\d+(?:\.\d+)?", clean.strip())
+    clean = text.strip()
+    match = re.match(r"^([-−]?)([0-9]{1,12})(?:[.,]([0-9]{1,6}))?(?![0-9])", clean)
+    words = _simplify(clean).split()
     if match:
-        number = float(match.group(0))
-    elif clean.split() and clean.split()[0] in NUMBER_WORDS:
-        number = float(NUMBER_WORDS[clean.split()[0]])
+        sign = -1 if match.group(1) else 1
+        number = sign * float(f"{match.group(2)}.{match.group(3) or 0}")
+    elif words and words[0] in NUMBER_WORDS:
+        number = float(NUMBER_WORDS[words[0]])
     else:
         return Unusable("not_a_number")
+    if abs(number) > MAX_NUMBER:
+        return Unusable("out_of_range")
     if step.min is not None and number < step.min:
         return Unusable("out_of_range")
     if step.max is not None and number > step.max:
@@ -211,6 +233,8 @@ def _parse_number(step: AskStep, text: str) -> Result:
 
 def _parse_time(text: str) -> Result:
     clean = text.strip().casefold()
+    if len(clean) > 20:
+        return Unusable("not_a_time")
     named = {"noon": (12, 0), "midday": (12, 0), "midnight": (0, 0)}
     if clean in named:
         hour, minute = named[clean]
@@ -236,18 +260,9 @@ def _parse_time(text: str) -> Result:
     return Parsed(value, value)
 
 
-_DATE_FORMATS = (
-    "%Y-%m-%d",
-    "%d/%m/%Y",
-    "%d/%m/%y",
-    "%d-%m-%Y",
-    "%d.%m.%Y",
-    "%d %B %Y",
-    "%d %b %Y",
-    "%d %B",
-    "%d %b",
-    "%d/%m",
-)
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y")
+# Dates without a year get this year added before parsing, so 29/02 works in a leap year.
+_YEARLESS_FORMATS = ("%d %B", "%d %b", "%d/%m")
 
 
 def local_today(now: datetime, tz: str) -> date:
@@ -265,14 +280,16 @@ def _parse_date(text: str, now: datetime, tz: str) -> Result:
     if clean in relative:
         day = today + timedelta(days=relative[clean])
         return Parsed(day.isoformat(), day.isoformat())
-    for fmt in _DATE_FORMATS:
+    if len(clean) > 30:
+        return Unusable("not_a_date")
+    candidates = [(clean, fmt) for fmt in _DATE_FORMATS]
+    candidates += [(f"{clean} {today.year}", f"{fmt} %Y") for fmt in _YEARLESS_FORMATS]
+    for candidate, fmt in candidates:
         try:
-            parsed = datetime.strptime(clean.title() if "%b" in fmt.lower() else clean, fmt)  # noqa: DTZ007 - a date, no time
+            parsed = datetime.strptime(candidate, fmt)  # noqa: DTZ007 - a date, no time
         except ValueError:
             continue
         day = parsed.date()
-        if "%y" not in fmt.lower():
-            day = day.replace(year=today.year)
         if not 1900 <= day.year <= 2200:
             return Unusable("not_a_date")
         return Parsed(day.isoformat(), day.isoformat())

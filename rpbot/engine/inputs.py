@@ -11,6 +11,23 @@ from typing import Literal
 
 Command = Literal["skip", "back", "stop", "help"]
 COMMANDS: tuple[Command, ...] = ("skip", "back", "stop", "help")
+MediaKind = Literal["photo", "voice", "document", "other"]
+
+
+def as_command(name: str) -> Command | None:
+    """The global command called ``name`` (without the slash), if it is one."""
+    for command in COMMANDS:
+        if command == name:
+            return command
+    return None
+
+
+def as_media_kind(name: str | None) -> MediaKind:
+    """A media kind the engine knows, or ``other``."""
+    for kind in ("photo", "voice", "document"):
+        if kind == name:
+            return kind
+    return "other"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +52,7 @@ class ButtonInput:
 class MediaInput:
     """A photo, voice note or document, by the transport's file id, with its caption."""
 
-    kind: Literal["photo", "voice", "document", "other"]
+    kind: MediaKind
     file_id: str
     caption: str | None = None
 

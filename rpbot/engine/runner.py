@@ -183,9 +183,13 @@ class _Run:
         self.answer(given)
 
     def _flows_still_fit(self) -> bool:
-        for frame in self.session.stack:
+        """Whether every frame still points at a step of the right kind (flows may change)."""
+        last = len(self.session.stack) - 1
+        for index, frame in enumerate(self.session.stack):
             flow = self.library.flows.get(frame.flow_id)
-            if flow is None or frame.step not in flow.steps:
+            step = flow.steps.get(frame.step) if flow is not None else None
+            wanted = AskStep if index == last else CallStep
+            if not isinstance(step, wanted):
                 return False
         return True
 
@@ -493,7 +497,7 @@ class _Run:
         session.nudged = True
         self.events.append(Nudged(step_id=session.frame.step))
         text = (
-            self.renderer().render(flow.nudge)
+            self.renderer(self.session.stack[0]).render(flow.nudge)
             if flow.nudge is not None
             else phrase("nudge", self.audience, self.language)
         )
