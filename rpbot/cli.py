@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from rpbot import cli_admin
 from rpbot.config import load_settings
 from rpbot.dialogues import DEFAULT_DIR, load_library
 from rpbot.engine import NATIONS, DialogueError, Library
@@ -20,6 +21,14 @@ from rpbot.simulator import Simulator, transcript_lines
 app = typer.Typer(help="rpbot: restorative parenting programmes on Telegram.", no_args_is_help=True)
 dialogues_app = typer.Typer(help="Check, draw and document dialogue files.", no_args_is_help=True)
 app.add_typer(dialogues_app, name="dialogues")
+db_app = typer.Typer(help="Create and migrate the database (DATABASE_URL).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(cli_admin.practitioner_app, name="practitioner")
+app.add_typer(cli_admin.family_app, name="family")
+app.add_typer(cli_admin.invite_app, name="invite")
+app.command("run", help="Run the bot (needs TELEGRAM_BOT_TOKEN); Ctrl-C stops it.")(
+    cli_admin.run_bot
+)
 
 SCHEMA_PATH = DEFAULT_DIR / "schema" / "dialogue.schema.json"
 
@@ -137,3 +146,20 @@ def chat(
             for answer, value in answers.items():
                 print(f"  {flow}.{answer}: {json.dumps(value, ensure_ascii=False)}", file=out)
     raise typer.Exit(0 if sim.finished else 1)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Create or migrate the tables of the database at DATABASE_URL."""
+    from rpbot.storage.db import safe_url, upgrade
+    from rpbot.storage.errors import StorageError
+
+    url = load_settings().database_url
+    try:
+        upgrade(url, revision)
+    except StorageError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Database {safe_url(url)} is at revision {revision}.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rpbot.dialogues import DEFAULT_DIR
@@ -23,6 +23,57 @@ class Settings(BaseSettings):
         validation_alias="RPBOT_DIALOGUES_DIR",
         description="Folder of dialogue YAML files and facts.yaml (default: the shipped ones).",
     )
+    database_url: str = Field(
+        "sqlite+aiosqlite:///./rpbot.db",
+        validation_alias="DATABASE_URL",
+        description="SQLite (embedded, the default) or PostgreSQL URL; see .env.example.",
+    )
+    telegram_bot_token: SecretStr | None = Field(
+        None,
+        validation_alias="TELEGRAM_BOT_TOKEN",
+        description="The bot's token from @BotFather (needed by `rpbot run`).",
+    )
+    telegram_api_url: str = Field(
+        "https://api.telegram.org/bot",
+        validation_alias="TELEGRAM_API_URL",
+        description="Bot API base URL; point it at a self-hosted or local Bot API.",
+    )
+    telegram_bot_username: str | None = Field(
+        None,
+        validation_alias="TELEGRAM_BOT_USERNAME",
+        description="The bot's @username (without @), for invite links made offline.",
+    )
+    timezone: str = Field(
+        "Europe/London",
+        validation_alias="RPBOT_TIMEZONE",
+        description="IANA timezone for new members and practitioners.",
+    )
+    outbox_retry_seconds: float = Field(
+        30.0,
+        validation_alias="RPBOT_OUTBOX_RETRY_SECONDS",
+        description="How often messages that failed on a network error are tried again.",
+    )
+
+    @property
+    def telegram_file_url(self) -> str:
+        """The file download base URL that matches ``telegram_api_url``."""
+        base = self.telegram_api_url.rstrip("/")
+        if base.endswith("/bot"):
+            return base[: -len("/bot")] + "/file/bot"
+        return base + "/file/bot"
+
+    def require_token(self) -> str:
+        """The bot token, or a clear error naming the variable to set."""
+        if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather, then put "
+                "TELEGRAM_BOT_TOKEN=<token> in .env or the environment (see .env.example)."
+            )
+        return self.telegram_bot_token.get_secret_value()
+
+
+class ConfigError(Exception):
+    """The configuration is missing or wrong; the message says what to set."""
 
 
 def load_settings() -> Settings:

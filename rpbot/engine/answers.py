@@ -31,6 +31,7 @@ _INVISIBLE = {"Cf", "Zs", "Cc", "Zl", "Zp"}
 # Skin tones and emoji variation selectors: 👍🏽 is still 👍.
 _MODIFIERS = re.compile("[\U0001f3fb-\U0001f3ff\ufe0e\ufe0f]")
 MAX_NUMBER = 1_000_000_000
+MEDIA_SHOWN = {"photo": "📷 Photo", "voice": "🎤 Voice note", "document": "📎 File"}
 
 
 def _without_modifiers(text: str) -> str:
@@ -79,9 +80,8 @@ def parse_answer(
             accepted = step.accept or ["photo", "voice", "document"]
             if given.kind not in accepted:
                 return Unusable("media_kind")
-            return Parsed(
-                {"kind": given.kind, "file_id": given.file_id}, f"[{given.kind}]", given.caption
-            )
+            shown = MEDIA_SHOWN.get(given.kind, "📎 File")
+            return Parsed({"kind": given.kind, "file_id": given.file_id}, shown, given.caption)
         if given.caption and visible(given.caption):
             return parse_answer(step, TextInput(given.caption), language, now, tz)
         return Unusable("media_not_expected")

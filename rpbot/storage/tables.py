@@ -193,7 +193,8 @@ class ProcessedUpdate(SQLModel, table=True):
 
     __tablename__ = "processed_updates"
 
-    update_id: int = _big(primary_key=True)
+    # Telegram assigns update ids: no sequence (PostgreSQL would make a BIGSERIAL otherwise).
+    update_id: int = _big(primary_key=True, sa_column_kwargs={"autoincrement": False})
     processed_at: datetime = _when(index=True)
 
 
@@ -214,8 +215,8 @@ class AuditEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = _when(index=True)
     actor_type: str = Field(max_length=16)
-    actor_id: int | None = Field(default=None)
+    actor_id: int | None = _big(default=None)  # may be a Telegram user id (64-bit)
     action: str = Field(max_length=48)
     target_type: str | None = Field(default=None, max_length=32)
-    target_id: int | None = Field(default=None)
+    target_id: int | None = _big(default=None)
     detail: str | None = Field(default=None, max_length=300)

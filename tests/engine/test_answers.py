@@ -452,7 +452,8 @@ def test_buttons_on_a_text_question_are_unusable() -> None:
 @pytest.mark.parametrize("kind", ["photo", "voice", "document"])
 def test_media_kinds_accepted_by_default(kind: str) -> None:
     result = parse(ask("media"), MediaInput(kind, "file-1", "my caption"))  # type: ignore[arg-type]
-    assert result == Parsed({"kind": kind, "file_id": "file-1"}, f"[{kind}]", "my caption")
+    shown = {"photo": "📷 Photo", "voice": "🎤 Voice note", "document": "📎 File"}[kind]
+    assert result == Parsed({"kind": kind, "file_id": "file-1"}, shown, "my caption")
 
 
 def test_media_accept_limits_the_kinds() -> None:

@@ -1,0 +1,166 @@
+"""Admin commands: run the bot, add practitioners, create families and invites (offline)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+
+from rpbot.clock import SystemClock
+from rpbot.config import ConfigError, Settings, load_settings
+from rpbot.engine import NATIONS, DialogueError
+from rpbot.services.enrolment import (
+    EnrolmentError,
+    add_practitioner,
+    create_family,
+    create_invite,
+    deep_link,
+)
+from rpbot.storage.db import Database, safe_url, upgrade
+from rpbot.storage.errors import StorageError
+from rpbot.storage.repos import Repos
+
+practitioner_app = typer.Typer(help="Manage practitioners.", no_args_is_help=True)
+family_app = typer.Typer(help="Manage families.", no_args_is_help=True)
+invite_app = typer.Typer(help="Create invite links for family members.", no_args_is_help=True)
+
+T = TypeVar("T")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(1)
+
+
+def _in_transaction(settings: Settings, work: Callable[[Repos], Awaitable[T]]) -> T:
+    """Run ``work`` in one transaction on a migrated database; errors become exit 1."""
+
+    async def main() -> T:
+        db = Database(settings.database_url)
+        try:
+            async with db.transaction() as repos:
+                return await work(repos)
+        finally:
+            await db.dispose()
+
+    try:
+        if settings.database_url.startswith("sqlite"):
+            upgrade(settings.database_url)
+        return asyncio.run(main())
+    except (EnrolmentError, StorageError) as exc:
+        raise _fail(f"Error: {exc}") from exc
+
+
+@practitioner_app.command("add")
+def practitioner_add(
+    telegram_id: Annotated[int, typer.Option(help="The practitioner's Telegram user id.")],
+    name: Annotated[str, typer.Option(help="Their name, as families will see it.")],
+) -> None:
+    """Register a practitioner (they can then use /families, /newfamily and /invite)."""
+    settings = load_settings()
+
+    async def work(repos: Repos) -> None:
+        await add_practitioner(repos, telegram_id, name, SystemClock().now())
+
+    _in_transaction(settings, work)
+    typer.echo(f"Practitioner {name} added (Telegram id {telegram_id}).")
+
+
+@family_app.command("create")
+def family_create(
+    practitioner_telegram_id: Annotated[int, typer.Option(help="Their practitioner.")],
+    name: Annotated[str, typer.Option(help="The family's name, e.g. Green.")],
+    nation: Annotated[str, typer.Option(help="|".join(NATIONS))],
+) -> None:
+    """Create a family for a practitioner."""
+    settings = load_settings()
+
+    async def work(repos: Repos) -> None:
+        practitioner = await repos.practitioners.by_telegram_id(practitioner_telegram_id)
+        if practitioner is None:
+            raise EnrolmentError(
+                f"no practitioner with Telegram id {practitioner_telegram_id}; add one with "
+                "rpbot practitioner add"
+            )
+        await create_family(repos, practitioner, name, nation, SystemClock().now())
+
+    _in_transaction(settings, work)
+    typer.echo(f"Family {name} created ({nation}).")
+
+
+@invite_app.command("create")
+def invite_create(
+    family: Annotated[str, typer.Option(help="The family's name.")],
+    role: Annotated[str, typer.Option(help="parent or child")],
+    name: Annotated[str, typer.Option(help="The member's first name.")],
+    practitioner_telegram_id: Annotated[
+        int | None,
+        typer.Option(help="Needed only if two practitioners have a family of that name."),
+    ] = None,
+) -> None:
+    """Create a single-use invite (valid 7 days); prints the deep link and the code."""
+    settings = load_settings()
+
+    async def work(repos: Repos) -> str:
+        found = await repos.families.by_name(family)
+        if practitioner_telegram_id is not None:
+            practitioner = await repos.practitioners.by_telegram_id(practitioner_telegram_id)
+            found = [f for f in found if practitioner and f.practitioner_id == practitioner.id]
+        if not found:
+            raise EnrolmentError(f"no family called '{family}'; create it with rpbot family create")
+        if len(found) > 1:
+            raise EnrolmentError(
+                f"{len(found)} families are called '{family}'; add --practitioner-telegram-id"
+            )
+        return (await create_invite(repos, found[0], role, name, SystemClock().now())).code
+
+    code = _in_transaction(settings, work)
+    username = settings.telegram_bot_username or "<your_bot_username>"
+    typer.echo(f"Invite for {name} ({role}) in the {family} family, valid for 7 days, single use:")
+    typer.echo(f"  link: {deep_link(username, code)}")
+    typer.echo(f"  code: {code}  (they can also send the bot: /start {code})")
+    if settings.telegram_bot_username is None:
+        typer.echo("Set TELEGRAM_BOT_USERNAME to print the real link.", err=True)
+
+
+def run_bot() -> None:
+    """Run the bot against the Bot API until Ctrl-C (the production entry point)."""
+    from rpbot.dialogues import load_library
+    from rpbot.telegram.app import TelegramBot
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # httpx logs every request URL, and Bot API URLs contain the token: keep it quiet.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        settings = load_settings()
+        settings.require_token()
+        library = load_library([settings.dialogues_dir])
+        if settings.database_url.startswith("sqlite"):
+            upgrade(settings.database_url)
+    except (ConfigError, StorageError) as exc:
+        raise _fail(str(exc)) from exc
+    except DialogueError as exc:
+        raise _fail(f"The dialogues are invalid; fix them first:\n{exc}") from exc
+
+    async def main() -> None:
+        db = Database(settings.database_url)
+        bot = TelegramBot(settings, db, library, SystemClock())
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await bot.start()
+        typer.echo(f"rpbot is running (database {safe_url(settings.database_url)}). Ctrl-C stops.")
+        try:
+            await stop.wait()
+        finally:
+            await bot.stop()
+            await db.dispose()
+
+    asyncio.run(main())

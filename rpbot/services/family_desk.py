@@ -1,0 +1,177 @@
+"""What parents and children can do: the menu, starting flows, answering questions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rpbot.engine import ButtonInput, CommandInput, Input, Library, MediaInput, Session, TextInput
+from rpbot.engine.inputs import as_command, as_media_kind
+from rpbot.engine.text import pick_language
+from rpbot.services.callbacks import parse_answer, parse_menu
+from rpbot.services.conversation import Conversations
+from rpbot.services.incoming import Incoming
+from rpbot.services.menus import (
+    LEARN,
+    allowed_targets,
+    flow_for_command,
+    learning_buttons,
+    menu_buttons,
+)
+from rpbot.services.outbox import Outbox
+from rpbot.storage.repos import Repos
+from rpbot.storage.tables import Family, FlowRun, Member
+
+MOVED_ON = "That question has moved on - please use the latest one 🙂"
+NOT_AVAILABLE = "That isn't available here."
+MENU_TEXT = {"parent": "What would you like to do?", "child": "What would you like to do? 🙂"}
+NOTHING_RUNNING = "There's nothing in progress right now. Here's the menu:"
+UNKNOWN_COMMAND = "I don't know that command. Here's the menu:"
+UNSUPPORTED = {
+    "parent": "I can only read words, button taps, photos, voice notes and files here.",
+    "child": "I can only read words and button taps here 🙂",
+}
+IDLE_TEXT = {
+    "parent": "Thanks for your message. Pick something from the menu whenever you're ready:",
+    "child": "Hi! Pick something from the menu 🙂",
+}
+HELP = {
+    "parent": (
+        "I help you keep your programme going between sessions: a diary, check-ins, "
+        "reflections and short learning. Tap a button or use the menu. Inside any activity: "
+        "/back changes your last answer, /skip skips an optional question, /stop finishes for "
+        "now - your answers are always kept. Your practitioner sees what you share."
+    ),
+    "child": (
+        "I ask you easy questions. Tap a button or type. /back goes back, /skip skips, /stop "
+        "stops. There are no wrong answers, and you can stop any time 🙂"
+    ),
+}
+
+
+class FamilyDesk:
+    """Handles every update from a known parent or child."""
+
+    def __init__(self, library: Library, conversations: Conversations) -> None:
+        self.library = library
+        self.conversations = conversations
+
+    async def handle(
+        self,
+        repos: Repos,
+        out: Outbox,
+        member: Member,
+        family: Family,
+        incoming: Incoming,
+        now: datetime,
+    ) -> str | None:
+        """Act on one update; return a short notice for a button press, if any."""
+        member.last_active_at = now
+        member.chat_id = incoming.chat_id
+        member.active = True
+        await repos.members.save(member)
+        run = await repos.runs.active_for(member.id or 0, lock=True)
+        if incoming.kind == "command":
+            await self._command(repos, out, member, family, run, incoming, now)
+            return None
+        if incoming.kind == "button":
+            return await self._button(repos, out, member, family, run, incoming, now)
+        if incoming.kind == "unsupported":
+            await out.send(member.chat_id or 0, UNSUPPORTED[member.role], member_id=member.id)
+            return None
+        given: Input
+        if incoming.kind == "media":
+            given = MediaInput(
+                as_media_kind(incoming.media_kind), incoming.file_id or "", incoming.text
+            )
+        else:
+            given = TextInput(incoming.text or "")
+        if run is None:
+            await self.show_menu(out, member, IDLE_TEXT[member.role])
+            return None
+        await self.conversations.resume(repos, out, member, run, given, now)
+        return None
+
+    async def show_menu(self, out: Outbox, member: Member, text: str | None = None) -> None:
+        """Send the role's menu."""
+        await out.send(
+            member.chat_id or 0,
+            text or MENU_TEXT[member.role],
+            menu_buttons(member.role),
+            member_id=member.id,
+        )
+
+    async def _command(
+        self,
+        repos: Repos,
+        out: Outbox,
+        member: Member,
+        family: Family,
+        run: FlowRun | None,
+        incoming: Incoming,
+        now: datetime,
+    ) -> None:
+        command = incoming.command or ""
+        engine_command = as_command(command)
+        if engine_command is not None and run is not None:
+            await self.conversations.resume(
+                repos, out, member, run, CommandInput(engine_command), now
+            )
+            return
+        if command in ("start", "menu"):
+            await self.show_menu(out, member)
+        elif command == "help":
+            await out.send(member.chat_id or 0, HELP[member.role], member_id=member.id)
+        elif engine_command is not None:
+            await self.show_menu(out, member, NOTHING_RUNNING)
+        else:
+            target = flow_for_command(member.role, command)
+            if target is None:
+                await self.show_menu(out, member, UNKNOWN_COMMAND)
+            else:
+                await self.open(repos, out, member, family, target, now)
+
+    async def open(
+        self, repos: Repos, out: Outbox, member: Member, family: Family, target: str, now: datetime
+    ) -> None:
+        """Open a menu target: a flow, or the learning submenu."""
+        if target == LEARN:
+            await out.send(
+                member.chat_id or 0,
+                "Pick a short module - each takes a few minutes:",
+                learning_buttons(self.library, member.language),
+                member_id=member.id,
+            )
+            return
+        await self.conversations.start(repos, out, member, family, target, now)
+
+    async def _button(
+        self,
+        repos: Repos,
+        out: Outbox,
+        member: Member,
+        family: Family,
+        run: FlowRun | None,
+        incoming: Incoming,
+        now: datetime,
+    ) -> str | None:
+        data = incoming.data or ""
+        press = parse_answer(data)
+        if press is not None:
+            if run is None or press.run_id != run.id:
+                return MOVED_ON
+            if press.prompt != Session.from_json(run.session_json).prompt:
+                return MOVED_ON  # an older question of this run: nothing changes
+            await self.conversations.resume(
+                repos, out, member, run, ButtonInput(press.value, press.prompt), now
+            )
+            return None
+        target = parse_menu(data)
+        if target is not None:
+            if target == LEARN or (
+                target in allowed_targets(member.role) and target in self.library
+            ):
+                await self.open(repos, out, member, family, target, now)
+                title = self.library[target].title if target in self.library else "Learn"
+                return pick_language(title, member.language)
+            return NOT_AVAILABLE
+        return NOT_AVAILABLE

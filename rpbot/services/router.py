@@ -1,0 +1,90 @@
+"""The entry point for every update: dedupe, identify the person, hand to their desk.
+
+Each update is handled in one database transaction, which also claims the update id, so an
+update delivered twice is processed once and a crash mid-way leaves nothing half done.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from rpbot.clock import Clock
+from rpbot.engine import Library
+from rpbot.services.conversation import Conversations
+from rpbot.services.enrolment import redeem
+from rpbot.services.family_desk import FamilyDesk
+from rpbot.services.incoming import Handled, Incoming
+from rpbot.services.outbox import Outbox
+from rpbot.services.practitioner_desk import PractitionerDesk
+from rpbot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+GROUP_TEXT = (
+    "Hello! I only work in private one-to-one chats, to keep families' words private. "
+    "I'll leave this group now."
+)
+IGNORED = frozenset({"edited"})
+
+
+class UpdateRouter:
+    """Routes neutral updates to enrolment, the family desk or the practitioner desk."""
+
+    def __init__(
+        self,
+        db: Database,
+        library: Library,
+        clock: Clock,
+        *,
+        secret: str,
+        timezone: str = "Europe/London",
+        bot_username: str = "rpbot",
+    ) -> None:
+        self.db = db
+        self.library = library
+        self.clock = clock
+        self.secret = secret
+        self.timezone = timezone
+        self.conversations = Conversations(library)
+        self.family_desk = FamilyDesk(library, self.conversations)
+        self.practitioner_desk = PractitionerDesk(bot_username)
+
+    def set_bot_username(self, username: str) -> None:
+        """Use the bot's real username in invite links (known after getMe)."""
+        self.practitioner_desk.bot_username = username
+
+    async def handle(self, incoming: Incoming) -> Handled:
+        """Handle one update; say which chats have messages waiting to be sent."""
+        now = self.clock.now()
+        async with self.db.transaction() as repos:
+            if incoming.update_id is not None and not await repos.updates.claim(
+                incoming.update_id, now
+            ):
+                log.info("update %s already processed; skipped", incoming.update_id)
+                return Handled(chats={incoming.chat_id})
+            out = Outbox(repos, now)
+            handled = Handled(chats=out.chats)
+            if incoming.chat_type != "private":
+                await out.send(incoming.chat_id, GROUP_TEXT)
+                await out.leave(incoming.chat_id)
+                handled.leave_chat = True
+                return handled
+            if incoming.edited:
+                log.info("edited message ignored (update %s)", incoming.update_id)
+                return handled
+            practitioner = await repos.practitioners.by_telegram_id(incoming.user_id)
+            if practitioner is not None:
+                handled.notice = await self.practitioner_desk.handle(
+                    repos, out, practitioner, incoming, now
+                )
+                return handled
+            member = await repos.members.by_telegram_id(incoming.user_id)
+            if member is not None:
+                family = await repos.families.by_id(member.family_id)
+                if family is not None:
+                    handled.notice = await self.family_desk.handle(
+                        repos, out, member, family, incoming, now
+                    )
+                    return handled
+            await redeem(repos, out, incoming, now, secret=self.secret, timezone=self.timezone)
+            return handled

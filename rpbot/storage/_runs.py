@@ -1,0 +1,207 @@
+"""Repositories for conversations: flow runs, their answers and the outbox of messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import col, select, update
+
+from rpbot.storage._base import Repo, aware
+from rpbot.storage.errors import RowNotFoundError
+from rpbot.storage.tables import Answer, FlowRun, OutboxMessage
+
+_ERROR_MAX = 200  # OutboxMessage.error's column length
+
+
+class RunRepo(Repo):
+    """Flow runs; at most one per member is active (a partial unique index enforces it)."""
+
+    async def create(
+        self,
+        member_id: int,
+        family_id: int,
+        flow_id: str,
+        flow_version: int,
+        session_json: str,
+        started_at: datetime,
+        expires_at: datetime,
+    ) -> FlowRun:
+        """Start an active run (IntegrityError on flush if the member already has one)."""
+        started_at = aware(started_at, "started_at")
+        row = FlowRun(
+            member_id=member_id,
+            family_id=family_id,
+            flow_id=flow_id,
+            flow_version=flow_version,
+            status="active",
+            session_json=session_json,
+            started_at=started_at,
+            updated_at=started_at,
+            expires_at=aware(expires_at, "expires_at"),
+        )
+        return await self._put(row)
+
+    async def active_for(self, member_id: int, lock: bool = False) -> FlowRun | None:
+        """The member's active run; ``lock`` holds its row (FOR UPDATE) until the transaction ends.
+
+        SQLite has no row locks; there every transaction already holds the write lock.
+        """
+        query = select(FlowRun).where(
+            col(FlowRun.member_id) == member_id, col(FlowRun.status) == "active"
+        )
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return (await self.session.exec(query)).first()
+
+    async def by_id(self, run_id: int, lock: bool = False) -> FlowRun | None:
+        """The run with this id, if any; ``lock`` as in :meth:`active_for`."""
+        if not lock:
+            return await self.session.get(FlowRun, run_id)
+        return await self.session.get(FlowRun, run_id, with_for_update=True, populate_existing=True)
+
+    async def for_member(self, member_id: int) -> list[FlowRun]:
+        """Every run of a member, oldest first."""
+        query = select(FlowRun).where(col(FlowRun.member_id) == member_id).order_by(col(FlowRun.id))
+        return list((await self.session.exec(query)).all())
+
+    async def save(self, run: FlowRun) -> None:
+        """Write changes to a run (the caller sets ``updated_at``)."""
+        await self._put(run)
+
+
+class AnswerRepo(Repo):
+    """Saved answers, one row each."""
+
+    async def add(
+        self,
+        run_id: int,
+        member_id: int,
+        family_id: int,
+        flow_id: str,
+        step_id: str,
+        name: str,
+        ask_type: str,
+        value_json: str,
+        free_text: str | None,
+        share: str,
+        created_at: datetime,
+    ) -> Answer:
+        """Save one answer."""
+        row = Answer(
+            run_id=run_id,
+            member_id=member_id,
+            family_id=family_id,
+            flow_id=flow_id,
+            step_id=step_id,
+            name=name,
+            ask_type=ask_type,
+            value_json=value_json,
+            free_text=free_text,
+            share=share,
+            created_at=aware(created_at, "created_at"),
+        )
+        return await self._put(row)
+
+    async def set_share(self, run_id: int, flow_id: str, share: str) -> int:
+        """Set the sharing level of a run's answers in one flow; return how many changed."""
+        stmt = (
+            update(Answer)
+            .where(
+                col(Answer.run_id) == run_id,
+                col(Answer.flow_id) == flow_id,
+                col(Answer.share) != share,
+            )
+            .values(share=share)
+        )
+        result = await self.session.exec(stmt)
+        return result.rowcount
+
+    async def for_run(self, run_id: int) -> list[Answer]:
+        """A run's answers in the order given."""
+        query = select(Answer).where(col(Answer.run_id) == run_id).order_by(col(Answer.id))
+        return list((await self.session.exec(query)).all())
+
+    async def for_member(self, member_id: int) -> list[Answer]:
+        """A member's answers, oldest first."""
+        query = (
+            select(Answer)
+            .where(col(Answer.member_id) == member_id)
+            .order_by(col(Answer.created_at), col(Answer.id))
+        )
+        return list((await self.session.exec(query)).all())
+
+
+class OutboxRepo(Repo):
+    """Messages to send, written in the transaction that caused them."""
+
+    async def add(
+        self,
+        chat_id: int,
+        method: str,
+        payload_json: str,
+        now: datetime,
+        member_id: int | None = None,
+        ref_id: int | None = None,
+        run_id: int | None = None,
+        prompt: int | None = None,
+    ) -> OutboxMessage:
+        """Queue a Bot API call."""
+        row = OutboxMessage(
+            chat_id=chat_id,
+            method=method,
+            payload_json=payload_json,
+            member_id=member_id,
+            ref_id=ref_id,
+            run_id=run_id,
+            prompt=prompt,
+            status="pending",
+            created_at=aware(now, "now"),
+        )
+        return await self._put(row)
+
+    async def pending(self, chat_id: int | None = None, limit: int = 100) -> list[OutboxMessage]:
+        """Messages not yet sent, oldest first (optionally for one chat)."""
+        query = select(OutboxMessage).where(col(OutboxMessage.status) == "pending")
+        if chat_id is not None:
+            query = query.where(col(OutboxMessage.chat_id) == chat_id)
+        query = query.order_by(col(OutboxMessage.id)).limit(limit)
+        return list((await self.session.exec(query)).all())
+
+    async def by_id(self, id: int) -> OutboxMessage | None:
+        """The outbox message with this id, if any."""
+        return await self.session.get(OutboxMessage, id)
+
+    async def mark_sent(self, id: int, message_id: int | None, now: datetime) -> None:
+        """Record that a message was sent (``message_id`` is Telegram's, if it returned one)."""
+        row = await self._get(id)
+        row.status = "sent"
+        row.sent_message_id = message_id
+        row.sent_at = aware(now, "now")
+        row.attempts += 1
+        row.error = None
+        await self._put(row)
+
+    async def mark_failed(self, id: int, error: str, now: datetime) -> None:
+        """Record that a message could not be sent and will not be retried."""
+        aware(now, "now")
+        row = await self._get(id)
+        row.status = "failed"
+        row.attempts += 1
+        row.error = error if len(error) <= _ERROR_MAX else error[: _ERROR_MAX - 1] + "…"
+        await self._put(row)
+
+    async def question_for(self, run_id: int, prompt: int) -> OutboxMessage | None:
+        """The latest message that asked prompt number ``prompt`` of a run."""
+        query = (
+            select(OutboxMessage)
+            .where(col(OutboxMessage.run_id) == run_id, col(OutboxMessage.prompt) == prompt)
+            .order_by(col(OutboxMessage.id).desc())
+            .limit(1)
+        )
+        return (await self.session.exec(query)).first()
+
+    async def _get(self, id: int) -> OutboxMessage:
+        row = await self.session.get(OutboxMessage, id)
+        if row is None:
+            raise RowNotFoundError(f"no outbox message with id {id}; it may have been pruned")
+        return row

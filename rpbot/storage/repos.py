@@ -1,0 +1,52 @@
+"""Repositories over one :class:`AsyncSession`: every method flushes, none commits.
+
+A :class:`Repos` comes from :meth:`rpbot.storage.db.Database.transaction`, which commits or
+rolls back the whole unit of work. Datetimes in and out are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from rpbot.storage._people import (
+    FamilyRepo,
+    InviteAttemptRepo,
+    InviteRepo,
+    MemberRepo,
+    PractitionerRepo,
+)
+from rpbot.storage._records import AuditRepo, CounterRepo, UpdateRepo
+from rpbot.storage._runs import AnswerRepo, OutboxRepo, RunRepo
+
+__all__ = [
+    "AnswerRepo",
+    "AuditRepo",
+    "CounterRepo",
+    "FamilyRepo",
+    "InviteAttemptRepo",
+    "InviteRepo",
+    "MemberRepo",
+    "OutboxRepo",
+    "PractitionerRepo",
+    "Repos",
+    "RunRepo",
+    "UpdateRepo",
+]
+
+
+class Repos:
+    """Every repository, bound to one session inside one transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.practitioners = PractitionerRepo(session)
+        self.families = FamilyRepo(session)
+        self.members = MemberRepo(session)
+        self.invites = InviteRepo(session)
+        self.invite_attempts = InviteAttemptRepo(session)
+        self.runs = RunRepo(session)
+        self.answers = AnswerRepo(session)
+        self.outbox = OutboxRepo(session)
+        self.updates = UpdateRepo(session)
+        self.counters = CounterRepo(session)
+        self.audit = AuditRepo(session)

@@ -1,0 +1,117 @@
+"""Wiring python-telegram-bot to the services. Handlers stay thin: convert, route, send.
+
+PTB is the transport only: no ConversationHandler, no JobQueue, no persistence. All state
+lives in the database; a restart (even ``kill -9``) loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from telegram import Update
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from rpbot.clock import Clock
+from rpbot.config import Settings
+from rpbot.engine import Library
+from rpbot.services.router import UpdateRouter
+from rpbot.storage.db import Database
+from rpbot.telegram.convert import to_incoming
+from rpbot.telegram.processor import PerPersonUpdateProcessor
+from rpbot.telegram.sender import OutboxSender, Sleep
+
+log = logging.getLogger(__name__)
+
+SORRY = (
+    "Sorry, something went wrong on my side. Your answers so far are safe - "
+    "please try again in a moment."
+)
+
+
+class TelegramBot:
+    """The bot: a PTB Application polling the Bot API, the router and the outbox sender."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        library: Library,
+        clock: Clock,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        poll_timeout: int = 30,
+    ) -> None:
+        token = settings.require_token()
+        self.settings = settings
+        self.poll_timeout = poll_timeout
+        self.application: Application = (  # type: ignore[type-arg]
+            ApplicationBuilder()
+            .token(token)
+            .base_url(settings.telegram_api_url)
+            .base_file_url(settings.telegram_file_url)
+            .concurrent_updates(PerPersonUpdateProcessor())
+            .build()
+        )
+        self.router = UpdateRouter(db, library, clock, secret=token, timezone=settings.timezone)
+        self.sender = OutboxSender(self.application.bot, db, clock, sleep)
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+        self._retry_task: asyncio.Task[None] | None = None
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        incoming = to_incoming(update, self.application.bot.username)
+        if incoming is None:
+            return
+        handled = await self.router.handle(incoming)
+        if update.callback_query is not None:
+            with contextlib.suppress(Exception):  # an expired query must not stop the reply
+                await update.callback_query.answer(handled.notice)
+        await self.sender.flush(handled.chats)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log first (no message text), then tell the person their answers are safe."""
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error(
+            "error while handling update %s: %s",
+            update_id,
+            type(context.error).__name__,
+            exc_info=context.error,
+        )
+        if isinstance(update, Update) and update.effective_chat is not None:
+            with contextlib.suppress(Exception):
+                await context.bot.send_message(update.effective_chat.id, SORRY)
+
+    async def start(self) -> None:
+        """Connect, send anything left in the outbox, and start polling."""
+        await self.application.initialize()
+        self.router.set_bot_username(self.application.bot.username)
+        await self.sender.flush_all()
+        await self.application.start()
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(
+            poll_interval=0, timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES
+        )
+        self._retry_task = asyncio.create_task(self._retry_pending())
+
+    async def stop(self) -> None:
+        """Stop polling and shut down cleanly."""
+        if self._retry_task is not None:
+            self._retry_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retry_task
+        if self.application.updater is not None and self.application.updater.running:
+            await self.application.updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def _retry_pending(self) -> None:
+        """Messages left pending by a network error are tried again now and then."""
+        while True:
+            await asyncio.sleep(self.settings.outbox_retry_seconds)
+            try:
+                await self.sender.flush_all()
+            except Exception:  # keep retrying; the error handler only sees update errors
+                log.exception("retrying pending messages failed")
