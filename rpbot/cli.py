@@ -26,6 +26,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(cli_admin.practitioner_app, name="practitioner")
 app.add_typer(cli_admin.family_app, name="family")
 app.add_typer(cli_admin.invite_app, name="invite")
+app.add_typer(cli_admin.schedule_app, name="schedule")
 app.command("run", help="Run the bot (needs TELEGRAM_BOT_TOKEN); Ctrl-C stops it.")(
     cli_admin.run_bot
 )

@@ -14,6 +14,7 @@ import typer
 from rpbot.clock import SystemClock
 from rpbot.config import ConfigError, Settings, load_settings
 from rpbot.engine import NATIONS, DialogueError
+from rpbot.scheduling.rules import Rule, RuleError
 from rpbot.services.enrolment import (
     EnrolmentError,
     add_practitioner,
@@ -21,13 +22,16 @@ from rpbot.services.enrolment import (
     create_invite,
     deep_link,
 )
+from rpbot.services.reminders import Reminders
 from rpbot.storage.db import Database, safe_url, upgrade
 from rpbot.storage.errors import StorageError
 from rpbot.storage.repos import Repos
+from rpbot.storage.tables import Member
 
 practitioner_app = typer.Typer(help="Manage practitioners.", no_args_is_help=True)
 family_app = typer.Typer(help="Manage families.", no_args_is_help=True)
 invite_app = typer.Typer(help="Create invite links for family members.", no_args_is_help=True)
+schedule_app = typer.Typer(help="Tailor a family member's reminders.", no_args_is_help=True)
 
 T = TypeVar("T")
 
@@ -126,6 +130,102 @@ def invite_create(
     typer.echo(f"  code: {code}  (they can also send the bot: /start {code})")
     if settings.telegram_bot_username is None:
         typer.echo("Set TELEGRAM_BOT_USERNAME to print the real link.", err=True)
+
+
+async def _member(repos: Repos, family: str, member: str) -> Member:
+    families = await repos.families.by_name(family)
+    if len(families) != 1:
+        raise EnrolmentError(
+            f"no family called '{family}'"
+            if not families
+            else f"several families are called '{family}'"
+        )
+    found = [
+        m
+        for m in await repos.members.in_family(families[0].id or 0)
+        if m.display_name.casefold() == member.casefold()
+    ]
+    if not found:
+        raise EnrolmentError(f"nobody called '{member}' has joined the {family} family yet")
+    return found[0]
+
+
+def _reminders() -> Reminders:
+    from rpbot.dialogues import load_library
+    from rpbot.services.conversation import Conversations
+
+    library = load_library([load_settings().dialogues_dir])
+    return Reminders(library, Conversations(library))
+
+
+@schedule_app.command("add")
+def schedule_add(
+    family: Annotated[str, typer.Option(help="The family's name.")],
+    member: Annotated[str, typer.Option(help="The member's first name.")],
+    flow: Annotated[str, typer.Option(help="The flow id, e.g. day_in_the_life.")],
+    time: Annotated[str, typer.Option(help="Local time, 24-hour HH:MM.")],
+    days: Annotated[str, typer.Option(help="daily, weekdays, weekends or e.g. mon,thu")] = "daily",
+) -> None:
+    """Add a reminder for a family member (times are in the member's own timezone)."""
+    settings = load_settings()
+    reminders = _reminders()
+    if flow not in reminders.library:
+        raise _fail(f"No flow '{flow}'; see `rpbot dialogues list`.")
+    try:
+        rule = Rule.parse(days, time)
+    except RuleError as exc:
+        raise _fail(f"Error: {exc}") from exc
+
+    async def work(repos: Repos) -> str:
+        person = await _member(repos, family, member)
+        schedule = await reminders.add(
+            repos, person, flow, rule, SystemClock().now(), "practitioner"
+        )
+        return f"Added #{schedule.id} for {person.display_name}: {reminders.describe(schedule)}."
+
+    typer.echo(_in_transaction(settings, work))
+
+
+@schedule_app.command("list")
+def schedule_list(
+    family: Annotated[str, typer.Option(help="The family's name.")],
+) -> None:
+    """List the reminders of every member of a family."""
+    settings = load_settings()
+    reminders = _reminders()
+
+    async def work(repos: Repos) -> list[str]:
+        families = await repos.families.by_name(family)
+        if not families:
+            raise EnrolmentError(f"no family called '{family}'")
+        lines = []
+        for person in await repos.members.in_family(families[0].id or 0):
+            for schedule in await repos.schedules.for_member(person.id or 0):
+                paused = " (paused)" if schedule.paused_until else ""
+                lines.append(
+                    f"#{schedule.id} {person.display_name}: {reminders.describe(schedule)}{paused}"
+                )
+        return lines or ["No reminders."]
+
+    for line in _in_transaction(settings, work):
+        typer.echo(line)
+
+
+@schedule_app.command("remove")
+def schedule_remove(
+    schedule_id: Annotated[int, typer.Argument(help="The # from schedule list.")],
+) -> None:
+    """Remove a reminder."""
+    settings = load_settings()
+
+    async def work(repos: Repos) -> None:
+        schedule = await repos.schedules.by_id(schedule_id)
+        if schedule is None:
+            raise EnrolmentError(f"no reminder #{schedule_id}; see rpbot schedule list")
+        await repos.schedules.remove(schedule)
+
+    _in_transaction(settings, work)
+    typer.echo(f"Removed reminder #{schedule_id}.")
 
 
 def run_bot() -> None:

@@ -48,6 +48,16 @@ class Settings(BaseSettings):
         validation_alias="RPBOT_TIMEZONE",
         description="IANA timezone for new members and practitioners.",
     )
+    sweep_seconds: float = Field(
+        5.0,
+        validation_alias="RPBOT_SWEEP_SECONDS",
+        description="How often the scheduler looks for due reminders, nudges and expiries.",
+    )
+    reminder_grace_hours: float = Field(
+        2.0,
+        validation_alias="RPBOT_REMINDER_GRACE_HOURS",
+        description="After downtime, reminders missed by less than this are still sent.",
+    )
     outbox_retry_seconds: float = Field(
         30.0,
         validation_alias="RPBOT_OUTBOX_RETRY_SECONDS",

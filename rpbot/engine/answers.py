@@ -231,6 +231,11 @@ def _parse_number(step: AskStep, text: str) -> Result:
     return Parsed(value, shown)
 
 
+def parse_time_text(text: str) -> Result:
+    """A typed time ("7pm", "19:30", "noon") as "HH:MM", or why it is unusable."""
+    return _parse_time(text)
+
+
 def _parse_time(text: str) -> Result:
     clean = text.strip().casefold()
     if len(clean) > 20:

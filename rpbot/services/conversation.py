@@ -172,7 +172,16 @@ class Conversations:
         run.status = session.status
         run.updated_at = now
         run.expires_at = session.expires_at
+        run.nudge_at = self._nudge_at(session, now)
         await repos.runs.save(run)
+
+    def _nudge_at(self, session: Session, now: datetime) -> datetime | None:
+        """When this run gets its one nudge (None: never, or already nudged)."""
+        flow = self.library.get(session.flow_id)
+        delay = flow.nudge_delay if flow is not None else None
+        if not session.active or session.nudged or delay is None:
+            return None
+        return now + delay
 
     @staticmethod
     def _rows(

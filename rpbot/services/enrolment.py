@@ -17,6 +17,7 @@ from rpbot.engine import NATIONS
 from rpbot.services.incoming import Incoming
 from rpbot.services.menus import commands_for, menu_buttons
 from rpbot.services.outbox import Outbox
+from rpbot.services.reminders import Reminders
 from rpbot.storage.repos import Repos
 from rpbot.storage.tables import Family, Invite, Member, Practitioner
 
@@ -121,7 +122,14 @@ async def create_invite(
 
 
 async def redeem(
-    repos: Repos, out: Outbox, incoming: Incoming, now: datetime, *, secret: str, timezone: str
+    repos: Repos,
+    out: Outbox,
+    incoming: Incoming,
+    now: datetime,
+    *,
+    secret: str,
+    timezone: str,
+    reminders: Reminders | None = None,
 ) -> Member | None:
     """Handle a message from someone we don't know: join with a code, or explain politely."""
     code = incoming.args.strip() if incoming.command == "start" else ""
@@ -134,7 +142,7 @@ async def redeem(
         await repos.counters.increment("invite_rate_limited")
         await out.send(incoming.chat_id, TOO_MANY_TEXT)
         return None
-    invite = await repos.invites.by_hash(hash_code(code))
+    invite = await repos.invites.by_hash(hash_code(code), lock=True)
     if invite is None or invite.used_at is not None or invite.expires_at <= now:
         await repos.invite_attempts.record_failure(key, now, ATTEMPT_WINDOW)
         await out.send(incoming.chat_id, BAD_CODE_TEXT)
@@ -163,6 +171,17 @@ async def redeem(
     )
     await out.commands(incoming.chat_id, commands_for(member.role))
     await out.send(incoming.chat_id, welcome, menu_buttons(member.role), member_id=member.id)
+    if reminders is not None:
+        schedules = await reminders.create_defaults(repos, member, now)
+        if schedules:
+            lines = [reminders.describe(s) for s in schedules]
+            await out.send(
+                incoming.chat_id,
+                "I'll send you gentle reminders:\n• "
+                + "\n• ".join(lines)
+                + "\nChange or pause them any time with /reminders.",
+                member_id=member.id,
+            )
     if practitioner is not None and family is not None:
         await out.send(
             practitioner.chat_id or practitioner.telegram_user_id,

@@ -18,6 +18,8 @@ from rpbot.services.menus import (
     menu_buttons,
 )
 from rpbot.services.outbox import Outbox
+from rpbot.services.reminder_settings import ReminderSettings, parse_settings
+from rpbot.services.reminders import Reminders, parse_reminder
 from rpbot.storage.repos import Repos
 from rpbot.storage.tables import Family, FlowRun, Member
 
@@ -51,9 +53,13 @@ HELP = {
 class FamilyDesk:
     """Handles every update from a known parent or child."""
 
-    def __init__(self, library: Library, conversations: Conversations) -> None:
+    def __init__(
+        self, library: Library, conversations: Conversations, reminders: Reminders
+    ) -> None:
         self.library = library
         self.conversations = conversations
+        self.reminders = reminders
+        self.settings = ReminderSettings(reminders)
 
     async def handle(
         self,
@@ -70,6 +76,14 @@ class FamilyDesk:
         member.active = True
         await repos.members.save(member)
         run = await repos.runs.active_for(member.id or 0, lock=True)
+        if incoming.kind == "command" and member.pending_json is not None:
+            member.pending_json = None  # any command leaves a half-done settings change
+            await repos.members.save(member)
+        pending = incoming.kind == "text" and member.pending_json is not None
+        if pending and await self.settings.pending_text(
+            repos, out, member, incoming.text or "", now
+        ):
+            return None
         if incoming.kind == "command":
             await self._command(repos, out, member, family, run, incoming, now)
             return None
@@ -119,6 +133,8 @@ class FamilyDesk:
             return
         if command in ("start", "menu"):
             await self.show_menu(out, member)
+        elif command == "reminders":
+            await self.settings.show(repos, out, member, now)
         elif command == "help":
             await out.send(member.chat_id or 0, HELP[member.role], member_id=member.id)
         elif engine_command is not None:
@@ -165,11 +181,18 @@ class FamilyDesk:
                 repos, out, member, run, ButtonInput(press.value, press.prompt), now
             )
             return None
+        reminder = parse_reminder(data)
+        if reminder is not None:
+            return await self.reminders.press(
+                repos, out, member, family, reminder[0], reminder[1], incoming.message_id, now
+            )
+        setting = parse_settings(data)
+        if setting is not None:
+            return await self.settings.press(repos, out, member, setting[0], setting[1], now)
         target = parse_menu(data)
         if target is not None:
-            if target == LEARN or (
-                target in allowed_targets(member.role) and target in self.library
-            ):
+            learn = target == LEARN and member.role == "parent"
+            if learn or (target in allowed_targets(member.role) and target in self.library):
                 await self.open(repos, out, member, family, target, now)
                 title = self.library[target].title if target in self.library else "Learn"
                 return pick_language(title, member.language)

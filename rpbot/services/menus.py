@@ -51,6 +51,7 @@ LEARNING_MODULES = (
 )
 COMMON_COMMANDS = (
     ("menu", "Show the menu"),
+    ("reminders", "Your reminders: times, pause, resume"),
     ("help", "How this works"),
     ("stop", "Stop what you're doing (answers are kept)"),
 )
@@ -59,6 +60,7 @@ PRACTITIONER_COMMANDS = (
     ("family", "One family: members and last activity"),
     ("newfamily", "Add a family"),
     ("invite", "Invite a parent or child"),
+    ("schedule", "Reminders for a family member"),
     ("help", "How this works"),
 )
 

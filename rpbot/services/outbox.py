@@ -81,9 +81,13 @@ class Outbox:
         run_id: int | None = None,
         prompt: int | None = None,
         html: bool = False,
+        secret: bool = False,
     ) -> OutboxMessage:
-        """Queue a message (``html`` True: the text is already safe HTML)."""
-        payload = {"text": text, "buttons": rows_json(rows), "html": html}
+        """Queue a message (``html``: the text is already safe HTML; ``secret``: its text is
+        removed from the database once sent, e.g. an invite code)."""
+        payload: dict[str, Any] = {"text": text, "buttons": rows_json(rows), "html": html}
+        if secret:
+            payload["secret"] = True
         return await self._add(
             chat_id, "send", payload, member_id=member_id, run_id=run_id, prompt=prompt
         )
@@ -103,6 +107,10 @@ class Outbox:
         await self._add(
             ref.chat_id, "close", {"answer": answer}, member_id=ref.member_id, ref_id=ref.id
         )
+
+    async def drop_buttons(self, chat_id: int, message_id: int) -> None:
+        """Queue removing the buttons of a message known by its Telegram id."""
+        await self._add(chat_id, "edit", {"buttons": [], "message_id": message_id})
 
     async def commands(self, chat_id: int, commands: Sequence[tuple[str, str]]) -> None:
         """Queue setting the command menu shown in one chat."""

@@ -22,6 +22,8 @@ from rpbot.services.enrolment import (
 from rpbot.services.incoming import Incoming
 from rpbot.services.menus import commands_for
 from rpbot.services.outbox import Outbox, OutButton
+from rpbot.services.schedule_desk import ACTIONS as SCHEDULE_ACTIONS
+from rpbot.services.schedule_desk import ScheduleDesk
 from rpbot.storage.repos import Repos
 from rpbot.storage.tables import Family, Practitioner
 
@@ -36,7 +38,8 @@ HELP = (
     "/families - your families\n"
     "/family NAME - members and last activity\n"
     "/newfamily - add a family\n"
-    "/invite - invite a parent or child (you get a link to send them)"
+    "/invite - invite a parent or child (you get a link to send them)\n"
+    "/schedule - a family member's reminders: add, pause, resume, remove"
 )
 REFUSED = "That isn't one of your families."
 
@@ -44,8 +47,9 @@ REFUSED = "That isn't one of your families."
 class PractitionerDesk:
     """Handles every update from a practitioner."""
 
-    def __init__(self, bot_username: str) -> None:
+    def __init__(self, bot_username: str, schedules: ScheduleDesk) -> None:
         self.bot_username = bot_username
+        self.schedules = schedules
 
     async def handle(
         self,
@@ -57,6 +61,7 @@ class PractitionerDesk:
     ) -> str | None:
         """Act on one update; return a short notice for a button press, if any."""
         turn = _Turn(repos, out, practitioner, incoming.chat_id, now, self.bot_username)
+        turn.schedules = self.schedules
         return await turn.handle(incoming)
 
 
@@ -78,6 +83,7 @@ class _Turn:
         self.chat = chat
         self.now = now
         self.bot_username = bot_username
+        self.schedules: ScheduleDesk
 
     async def handle(self, incoming: Incoming) -> str | None:
         """Act on one update."""
@@ -122,6 +128,9 @@ class _Turn:
         elif command == "newfamily":
             await self._set_pending({"action": "newfamily"})
             await out.send(self.chat, "What is the family's name? (For example: Green)")
+        elif command == "schedule":
+            families = await repos.families.for_practitioner(practitioner.id or 0)
+            await self._choose_family(families, "sch", "Reminders for which family?")
         elif command == "invite":
             families = await repos.families.for_practitioner(practitioner.id or 0)
             await self._choose_family(families, "inv", "Invite someone to which family?")
@@ -193,6 +202,13 @@ class _Turn:
         if not parts:
             return "That button has expired."
         action, args = parts[0], parts[1:]
+        if action in SCHEDULE_ACTIONS:
+            notice = await self.schedules.button(
+                repos, out, practitioner, self.chat, action, args, now
+            )
+            if notice is not None:
+                await repos.audit.record(now, "practitioner", practitioner.id, "refused_schedule")
+            return notice
         if action == "nation" and args and args[0] in NATIONS:
             pending = json.loads(practitioner.pending_json or "null")
             if not pending or pending.get("action") != "newfamily" or "name" not in pending:
@@ -250,6 +266,11 @@ class _Turn:
                 rows,
             )
             return
+        if pending.get("action") == "schedule":
+            await self.schedules.pending_text(
+                repos, out, practitioner, self.chat, pending, text, now
+            )
+            return
         if pending.get("action") == "invite":
             family = await self._own_family(str(pending.get("family_id")))
             await self._set_pending(None)
@@ -270,6 +291,7 @@ class _Turn:
                 f"Here is {text}'s joining link. Send it to them - it works once and expires in "
                 f"{days} days:\n{deep_link(self.bot_username, new.code)}\n\n"
                 f"If the link doesn't open, they can send the bot: /start {new.code}",
+                secret=True,
             )
             return
         await self._set_pending(None)

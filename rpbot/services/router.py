@@ -7,6 +7,7 @@ update delivered twice is processed once and a crash mid-way leaves nothing half
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from rpbot.clock import Clock
 from rpbot.engine import Library
@@ -16,6 +17,8 @@ from rpbot.services.family_desk import FamilyDesk
 from rpbot.services.incoming import Handled, Incoming
 from rpbot.services.outbox import Outbox
 from rpbot.services.practitioner_desk import PractitionerDesk
+from rpbot.services.reminders import Reminders, SweepReport
+from rpbot.services.schedule_desk import ScheduleDesk
 from rpbot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -24,7 +27,7 @@ GROUP_TEXT = (
     "Hello! I only work in private one-to-one chats, to keep families' words private. "
     "I'll leave this group now."
 )
-IGNORED = frozenset({"edited"})
+OUTBOX_KEEP = timedelta(days=8)
 
 
 class UpdateRouter:
@@ -39,6 +42,7 @@ class UpdateRouter:
         secret: str,
         timezone: str = "Europe/London",
         bot_username: str = "rpbot",
+        grace: timedelta = timedelta(hours=2),
     ) -> None:
         self.db = db
         self.library = library
@@ -46,8 +50,11 @@ class UpdateRouter:
         self.secret = secret
         self.timezone = timezone
         self.conversations = Conversations(library)
-        self.family_desk = FamilyDesk(library, self.conversations)
-        self.practitioner_desk = PractitionerDesk(bot_username)
+        self.reminders = Reminders(library, self.conversations, grace)
+        self.family_desk = FamilyDesk(library, self.conversations, self.reminders)
+        self.practitioner_desk = PractitionerDesk(
+            bot_username, ScheduleDesk(library, self.reminders)
+        )
 
     def set_bot_username(self, username: str) -> None:
         """Use the bot's real username in invite links (known after getMe)."""
@@ -69,8 +76,8 @@ class UpdateRouter:
                 await out.leave(incoming.chat_id)
                 handled.leave_chat = True
                 return handled
-            if incoming.edited:
-                log.info("edited message ignored (update %s)", incoming.update_id)
+            if incoming.edited or incoming.detail == "command_for_other_bot":
+                log.info("update %s ignored (%s)", incoming.update_id, incoming.detail or "edited")
                 return handled
             practitioner = await repos.practitioners.by_telegram_id(incoming.user_id)
             if practitioner is not None:
@@ -86,5 +93,23 @@ class UpdateRouter:
                         repos, out, member, family, incoming, now
                     )
                     return handled
-            await redeem(repos, out, incoming, now, secret=self.secret, timezone=self.timezone)
+            await redeem(
+                repos,
+                out,
+                incoming,
+                now,
+                secret=self.secret,
+                timezone=self.timezone,
+                reminders=self.reminders,
+            )
             return handled
+
+    async def sweep(self) -> SweepReport:
+        """Run one sweep of due reminders, nudges and expiries; say which chats have mail."""
+        now = self.clock.now()
+        async with self.db.transaction() as repos:
+            report = await self.reminders.sweep(repos, Outbox(repos, now), now)
+            # Sent messages hold people's words; keep them only while a question may still
+            # be closed (flows expire after days, not weeks).
+            await repos.outbox.prune(now - OUTBOX_KEEP)
+            return report

@@ -157,9 +157,11 @@ class InviteRepo(Repo):
         )
         return await self._put(row)
 
-    async def by_hash(self, code_hash: str) -> Invite | None:
-        """The invite with this code hash, if any."""
+    async def by_hash(self, code_hash: str, lock: bool = False) -> Invite | None:
+        """The invite with this code hash, if any; ``lock`` holds its row until commit."""
         query = select(Invite).where(col(Invite.code_hash) == code_hash)
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
         return (await self.session.exec(query)).first()
 
     async def for_family(self, family_id: int) -> list[Invite]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlmodel import col, select, update
@@ -11,6 +12,7 @@ from rpbot.storage.errors import RowNotFoundError
 from rpbot.storage.tables import Answer, FlowRun, OutboxMessage
 
 _ERROR_MAX = 200  # OutboxMessage.error's column length
+REDACTED = '{"text": "(removed after sending)", "buttons": [], "html": false}'
 
 
 class RunRepo(Repo):
@@ -179,7 +181,22 @@ class OutboxRepo(Repo):
         row.sent_at = aware(now, "now")
         row.attempts += 1
         row.error = None
+        if json.loads(row.payload_json).get("secret") is True:
+            row.payload_json = REDACTED  # e.g. an invite code: delivered, so not kept
         await self._put(row)
+
+    async def prune(self, before: datetime) -> int:
+        """Delete sent or failed messages older than ``before`` (their texts are personal)."""
+        cutoff = aware(before, "before")
+        old = select(OutboxMessage).where(
+            col(OutboxMessage.status).in_(("sent", "failed")),
+            col(OutboxMessage.created_at) < cutoff,
+        )
+        rows = list((await self.session.exec(old)).all())
+        for row in rows:
+            await self.session.delete(row)
+        await self.session.flush()
+        return len(rows)
 
     async def mark_failed(self, id: int, error: str, now: datetime) -> None:
         """Record that a message could not be sent and will not be retried."""

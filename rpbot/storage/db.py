@@ -99,11 +99,14 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> AsyncEngine:
     """An async engine for a SQLite or PostgreSQL URL, with rpbot's connection settings."""
     url = normalise_url(url)
     if url.startswith("postgresql"):
-        return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        return create_async_engine(
+            url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+        )
     memory = _is_memory(url)
     # A file database keeps a small pool; busy_timeout makes writers queue, not fail.
     options: dict[str, Any] = {} if memory else {"pool_size": 5, "max_overflow": 5}
-    engine = create_async_engine(url, **options)
+    # hide_parameters: SQL errors must never carry people's words into logs.
+    engine = create_async_engine(url, hide_parameters=True, **options)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -135,6 +138,12 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        # SQLite: every transaction is a writer (BEGIN IMMEDIATE), so this process queues them
+        # itself, first come first served. Left to busy_timeout, waiters poll with sleeps of up
+        # to 100 ms while the lock sits free or goes to a newcomer: long, unfair waits.
+        self._queue_writers = self.url.startswith("sqlite")
+        self._writer_lock: asyncio.Lock | None = None
+        self._writer_lock_loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
         return f"Database({safe_url(self.url)!r})"
@@ -147,17 +156,42 @@ class Database:
         never open a second transaction while one is open in the same task: it would wait
         for the first one, which waits for it.
         """
+        async with self._writer_turn():
+            try:
+                async with self._sessions() as session, session.begin():
+                    yield Repos(session)
+            except OperationalError as exc:
+                if "database is locked" not in str(exc.orig):
+                    raise
+                raise self._locked_error() from exc
+
+    @asynccontextmanager
+    async def _writer_turn(self) -> AsyncIterator[None]:
+        """On SQLite, wait (in order, at most busy_timeout) until no other transaction of this
+        Database is open; other processes still meet SQLite's own lock and busy_timeout."""
+        if not self._queue_writers:
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        if self._writer_lock is None or self._writer_lock_loop is not loop:
+            self._writer_lock, self._writer_lock_loop = asyncio.Lock(), loop
+        lock = self._writer_lock
         try:
-            async with self._sessions() as session, session.begin():
-                yield Repos(session)
-        except OperationalError as exc:
-            if "database is locked" not in str(exc.orig):
-                raise
-            raise DatabaseLockedError(
-                f"SQLite stayed locked by another transaction for over {self._busy_timeout_ms} "
-                "ms. Do not open a transaction while another is open in the same task; keep "
-                "transactions short (no network calls inside); for many workers use PostgreSQL."
-            ) from exc
+            async with asyncio.timeout(self._busy_timeout_ms / 1000):
+                await lock.acquire()
+        except TimeoutError:
+            raise self._locked_error() from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _locked_error(self) -> DatabaseLockedError:
+        return DatabaseLockedError(
+            f"SQLite stayed locked by another transaction for over {self._busy_timeout_ms} "
+            "ms. Do not open a transaction while another is open in the same task; keep "
+            "transactions short (no network calls inside); for many workers use PostgreSQL."
+        )
 
     async def create_all(self) -> None:
         """Create every table directly (tests and development only; use upgrade() otherwise)."""

@@ -17,19 +17,23 @@ from rpbot.storage._people import (
 )
 from rpbot.storage._records import AuditRepo, CounterRepo, UpdateRepo
 from rpbot.storage._runs import AnswerRepo, OutboxRepo, RunRepo
+from rpbot.storage._schedules import DueRunRepo, ReminderRepo, ScheduleRepo
 
 __all__ = [
     "AnswerRepo",
     "AuditRepo",
     "CounterRepo",
+    "DueRunRepo",
     "FamilyRepo",
     "InviteAttemptRepo",
     "InviteRepo",
     "MemberRepo",
     "OutboxRepo",
     "PractitionerRepo",
+    "ReminderRepo",
     "Repos",
     "RunRepo",
+    "ScheduleRepo",
     "UpdateRepo",
 ]
 
@@ -50,3 +54,6 @@ class Repos:
         self.updates = UpdateRepo(session)
         self.counters = CounterRepo(session)
         self.audit = AuditRepo(session)
+        self.schedules = ScheduleRepo(session)
+        self.reminders = ReminderRepo(session)
+        self.due_runs = DueRunRepo(session)

@@ -86,6 +86,9 @@ class Member(SQLModel, table=True):
     language: str = Field(default="en", max_length=8)
     timezone: str = Field(default="Europe/London", max_length=64)
     active: bool = Field(default=True)
+    quiet_start: str = Field(default="21:00", max_length=5)
+    quiet_end: str = Field(default="08:00", max_length=5)
+    pending_json: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = _when()
     last_active_at: datetime | None = _when(default=None)
 
@@ -139,7 +142,8 @@ class FlowRun(SQLModel, table=True):
     session_json: str = Field(sa_type=Text)
     started_at: datetime = _when()
     updated_at: datetime = _when()
-    expires_at: datetime = _when()
+    expires_at: datetime = _when(index=True)
+    nudge_at: datetime | None = _when(default=None, index=True)
     ended_at: datetime | None = _when(default=None)
 
 
@@ -182,6 +186,8 @@ class OutboxMessage(SQLModel, table=True):
     prompt: int | None = Field(default=None)
     status: str = Field(default="pending", max_length=16, index=True)
     attempts: int = Field(default=0)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claim_expires_at: datetime | None = _when(default=None)
     sent_message_id: int | None = _big(default=None)
     created_at: datetime = _when()
     sent_at: datetime | None = _when(default=None)
@@ -220,3 +226,41 @@ class AuditEntry(SQLModel, table=True):
     target_type: str | None = Field(default=None, max_length=32)
     target_id: int | None = _big(default=None)
     detail: str | None = Field(default=None, max_length=300)
+
+
+class Schedule(SQLModel, table=True):
+    """A recurring prompt for one member: which flow, which days, what local time.
+
+    ``next_fire_at`` (UTC) is the next occurrence; the sweep claims due rows, records a
+    :class:`Reminder` for the occurrence and moves ``next_fire_at`` on.
+    """
+
+    __tablename__ = "schedules"
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="members.id", index=True)
+    flow_id: str = Field(max_length=64)
+    days: str = Field(default="", max_length=40)
+    time_of_day: str = Field(max_length=5)
+    next_fire_at: datetime = _when(index=True)
+    paused_until: datetime | None = _when(default=None)
+    created_by: str = Field(default="default", max_length=16)
+    created_at: datetime = _when()
+
+
+class Reminder(SQLModel, table=True):
+    """One occurrence of a schedule: due, then sent, waiting, snoozed, started or skipped."""
+
+    __tablename__ = "reminders"
+
+    id: int | None = Field(default=None, primary_key=True)
+    schedule_id: int | None = Field(default=None, foreign_key="schedules.id", index=True)
+    member_id: int = Field(foreign_key="members.id", index=True)
+    flow_id: str = Field(max_length=64)
+    due_at: datetime = _when()
+    send_at: datetime = _when(index=True)
+    status: str = Field(default="pending", max_length=16, index=True)
+    reason: str | None = Field(default=None, max_length=40)
+    sent_at: datetime | None = _when(default=None)
+    answered_at: datetime | None = _when(default=None)
+    created_at: datetime = _when()

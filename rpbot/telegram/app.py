@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
@@ -16,6 +17,8 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from rpbot.clock import Clock
 from rpbot.config import Settings
 from rpbot.engine import Library
+from rpbot.scheduling.runner import SweepScheduler
+from rpbot.services.reminders import SweepReport
 from rpbot.services.router import UpdateRouter
 from rpbot.storage.db import Database
 from rpbot.telegram.convert import to_incoming
@@ -42,6 +45,7 @@ class TelegramBot:
         *,
         sleep: Sleep = asyncio.sleep,
         poll_timeout: int = 30,
+        sweep: bool = True,
     ) -> None:
         token = settings.require_token()
         self.settings = settings
@@ -54,11 +58,25 @@ class TelegramBot:
             .concurrent_updates(PerPersonUpdateProcessor())
             .build()
         )
-        self.router = UpdateRouter(db, library, clock, secret=token, timezone=settings.timezone)
+        self.router = UpdateRouter(
+            db,
+            library,
+            clock,
+            secret=token,
+            timezone=settings.timezone,
+            grace=timedelta(hours=settings.reminder_grace_hours),
+        )
         self.sender = OutboxSender(self.application.bot, db, clock, sleep)
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
         self._retry_task: asyncio.Task[None] | None = None
+        self.sweeper = SweepScheduler(self.sweep_once, settings.sweep_seconds) if sweep else None
+
+    async def sweep_once(self) -> SweepReport:
+        """Claim and handle everything due now, then send what it produced."""
+        report = await self.router.sweep()
+        await self.sender.flush(report.chats)
+        return report
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         incoming = to_incoming(update, self.application.bot.username)
@@ -79,6 +97,9 @@ class TelegramBot:
             type(context.error).__name__,
             exc_info=context.error,
         )
+        if isinstance(update, Update) and update.callback_query is not None:
+            with contextlib.suppress(Exception):  # stop the button's spinner
+                await update.callback_query.answer()
         if isinstance(update, Update) and update.effective_chat is not None:
             with contextlib.suppress(Exception):
                 await context.bot.send_message(update.effective_chat.id, SORRY)
@@ -94,9 +115,13 @@ class TelegramBot:
             poll_interval=0, timeout=self.poll_timeout, allowed_updates=Update.ALL_TYPES
         )
         self._retry_task = asyncio.create_task(self._retry_pending())
+        if self.sweeper is not None:
+            self.sweeper.start()
 
     async def stop(self) -> None:
         """Stop polling and shut down cleanly."""
+        if self.sweeper is not None:
+            self.sweeper.shutdown()
         if self._retry_task is not None:
             self._retry_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

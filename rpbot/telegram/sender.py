@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 MAX_RETRY_AFTER_TRIES = 5
+FLUSH_BATCH = 20  # rows read per transaction while flushing a chat
 
 
 class OutboxSender:
@@ -50,15 +51,24 @@ class OutboxSender:
         self.clock = clock
         self.sleep = sleep
         self._locks: dict[int, asyncio.Lock] = {}
+        self._lock_users: dict[int, int] = {}  # flushes holding or waiting for a chat's lock
 
     async def flush(self, chat_ids: Iterable[int]) -> None:
         """Send everything pending for these chats, oldest first."""
         for chat_id in sorted(set(chat_ids)):
             lock = self._locks.setdefault(chat_id, asyncio.Lock())
-            async with lock:
-                await self._flush_chat(chat_id)
-            if not lock.locked():
-                self._locks.pop(chat_id, None)
+            self._lock_users[chat_id] = self._lock_users.get(chat_id, 0) + 1
+            try:
+                async with lock:
+                    await self._flush_chat(chat_id)
+            finally:
+                # Forget the lock only when no flush holds or waits for it: a waiter woken by
+                # the release does not hold it yet, and a new lock made meanwhile would let
+                # two flushes send the same rows.
+                self._lock_users[chat_id] -= 1
+                if self._lock_users[chat_id] == 0:
+                    del self._lock_users[chat_id]
+                    del self._locks[chat_id]
 
     async def flush_all(self) -> None:
         """Send everything pending for every chat (at start-up and on a timer)."""
@@ -69,7 +79,7 @@ class OutboxSender:
     async def _flush_chat(self, chat_id: int) -> None:
         while True:
             async with self.db.transaction() as repos:
-                rows = await repos.outbox.pending(chat_id, limit=20)
+                rows = await repos.outbox.pending(chat_id, limit=FLUSH_BATCH)
                 refs = {
                     row.ref_id: await repos.outbox.by_id(row.ref_id)
                     for row in rows
@@ -80,6 +90,10 @@ class OutboxSender:
             for row in rows:
                 if not await self._deliver(row, refs.get(row.ref_id) if row.ref_id else None):
                     return
+            if len(rows) < FLUSH_BATCH:
+                # That was everything. Whoever adds rows flushes their chats after committing
+                # (waiting for this flush's lock), so reading again would only find nothing.
+                return
 
     async def _deliver(self, row: OutboxMessage, ref: OutboxMessage | None) -> bool:
         """Send one row; return False to stop this chat's flush (blocked or network down)."""
@@ -134,6 +148,11 @@ class OutboxSender:
                     chat_id, html.unescape(_strip_tags(text)), reply_markup=markup
                 )
             return sent.message_id
+        if row.method == "edit" and payload.get("message_id") is not None:
+            await self.bot.edit_message_reply_markup(
+                chat_id, int(payload["message_id"]), reply_markup=_keyboard(payload.get("buttons"))
+            )
+            return None
         if row.method in ("edit", "close"):
             if ref is None or ref.sent_message_id is None:
                 return None  # the message it edits was never sent: nothing to change

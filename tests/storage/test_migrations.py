@@ -57,7 +57,7 @@ def test_the_one_active_run_index_is_partial(migrated_url: str) -> None:
 
 def test_there_is_one_head() -> None:
     script = ScriptDirectory.from_config(alembic_config("sqlite:///unused.db"))
-    assert script.get_heads() == ["0001"]
+    assert len(script.get_heads()) == 1, "migrations branched: merge the heads"
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -66,7 +66,7 @@ def test_downgrade_to_base_and_up_again(backend: str, tmp_path: Path) -> None:
         upgrade(url)
         command.downgrade(alembic_config(url), "base")
         assert asyncio.run(_inspect(url, _tables_in)) == set()
-        upgrade(url, "0001")
+        upgrade(url, "head")
         expected = {table.name for table in SQLModel.metadata.sorted_tables}
         assert asyncio.run(_inspect(url, _tables_in)) == expected
 

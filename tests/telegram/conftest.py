@@ -82,8 +82,9 @@ async def start_bot(
     bots: list[TelegramBot] = []
 
     async def start() -> TelegramBot:
+        # Sweeps are driven by the tests (bot.sweep_once after moving the clock), not by time.
         bot = TelegramBot(
-            settings, database, default_library(), clock, sleep=sleeps, poll_timeout=1
+            settings, database, default_library(), clock, sleep=sleeps, poll_timeout=1, sweep=False
         )
         await bot.start()
         bots.append(bot)
@@ -124,3 +125,5 @@ async def join(user: FakeUser, code: str) -> None:
     await user.send(f"/start {code}")
     welcome = await user.next_reply()
     assert "Welcome" in welcome.text or "Hi" in welcome.text, welcome.text
+    reminders = await user.next_reply()
+    assert "/reminders" in (reminders.text or ""), reminders.text

@@ -1,0 +1,1 @@
+"""Scheduling: reminder time maths, the sweep that claims due rows, APScheduler wiring."""

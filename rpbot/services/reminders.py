@@ -1,0 +1,289 @@
+"""Reminders, nudges and expiries: what the sweep does with rows that have fallen due.
+
+Policies (each has a test):
+- **Catch-up after downtime**: an occurrence missed by less than the grace window (default
+  2 h) is sent once when the bot is back; older ones are recorded as skipped ("missed") and
+  logged. Either way the schedule moves on to its next occurrence.
+- **Busy**: if the person is in the middle of another flow, the reminder waits (re-checked
+  every few minutes) until that flow ends. If the schedule's next occurrence comes first, the
+  waiting one is skipped ("superseded") and the new one takes its place.
+- **Quiet hours** (default 21:00-08:00 adults, 20:00-07:30 children): nothing is sent then;
+  reminders, nudges and expiry notes move to the end of the quiet hours.
+- **Nudge**: one gentle nudge after a flow's ``nudge_after``; **expiry**: after
+  ``expires_after`` the run is closed (answers kept) and the person told kindly, once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from rpbot.engine import Expired, Library, NudgeDue
+from rpbot.engine.text import pick_language
+from rpbot.scheduling.rules import Rule, in_quiet_hours, next_occurrence
+from rpbot.services.conversation import Conversations
+from rpbot.services.outbox import Outbox, OutButton
+from rpbot.storage.repos import Repos
+from rpbot.storage.tables import Family, Member, Reminder, Schedule
+
+log = logging.getLogger(__name__)
+
+REMINDER = "r1"
+WAIT_RECHECK = timedelta(minutes=5)
+SNOOZE = timedelta(hours=1)
+PAUSE = timedelta(days=7)
+
+#: (flow, days, local time) every new member starts with; shown to them, changeable.
+DEFAULT_SCHEDULES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "parent": (("day_in_the_life", "", "19:30"), ("three_questions", "sun", "18:00")),
+    "child": (("chore_checkin", "", "17:00"), ("three_houses", "sat", "11:00")),
+}
+QUIET_HOURS = {"parent": ("21:00", "08:00"), "child": ("20:00", "07:30")}
+PROMPT = {
+    "parent": "⏰ Time for your {title}, {name}. It only takes a few minutes.",
+    "child": "⏰ Hi {name}! Time for {title} 🙂",
+}
+
+
+def reminder_data(reminder_id: int, action: str) -> str:
+    """Callback data for a reminder's buttons (start, later, skip)."""
+    return f"{REMINDER}:{reminder_id}:{action}"
+
+
+def parse_reminder(data: str) -> tuple[int, str] | None:
+    """(reminder id, action) from callback data, or None."""
+    parts = data.split(":")
+    valid = len(parts) == 3 and parts[0] == REMINDER and parts[1].isdigit()
+    if valid and parts[2] in ("start", "later", "skip"):
+        return int(parts[1]), parts[2]
+    return None
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did (for logs and tests)."""
+
+    occurrences: int = 0
+    sent: int = 0
+    missed: int = 0
+    waiting: int = 0
+    deferred: int = 0
+    skipped: int = 0
+    nudged: int = 0
+    expired: int = 0
+    chats: set[int] = field(default_factory=set)
+
+
+class Reminders:
+    """Creates schedules and turns due rows into messages."""
+
+    def __init__(
+        self, library: Library, conversations: Conversations, grace: timedelta = timedelta(hours=2)
+    ) -> None:
+        self.library = library
+        self.conversations = conversations
+        self.grace = grace
+
+    # --- schedules -------------------------------------------------------------------
+
+    async def add(
+        self, repos: Repos, member: Member, flow_id: str, rule: Rule, now: datetime, by: str
+    ) -> Schedule:
+        """Create a schedule for a member (the rule's times are in their timezone)."""
+        first = next_occurrence(rule, member.timezone, now)
+        return await repos.schedules.add(
+            member.id or 0, flow_id, rule.days_text, rule.time_text, first, now, created_by=by
+        )
+
+    async def create_defaults(self, repos: Repos, member: Member, now: datetime) -> list[Schedule]:
+        """The role's default schedules and quiet hours for a new member."""
+        member.quiet_start, member.quiet_end = QUIET_HOURS.get(member.role, QUIET_HOURS["parent"])
+        await repos.members.save(member)
+        created = []
+        for flow_id, days, at in DEFAULT_SCHEDULES.get(member.role, ()):
+            if flow_id in self.library:
+                created.append(
+                    await self.add(repos, member, flow_id, Rule.parse(days, at), now, "default")
+                )
+        return created
+
+    def describe(self, schedule: Schedule, language: str = "en") -> str:
+        """ "Day in the Life diary: every day at 19:30" (plus paused, if it is)."""
+        flow = self.library.get(schedule.flow_id)
+        title = pick_language(flow.title, language) if flow else schedule.flow_id
+        rule = Rule.parse(schedule.days, schedule.time_of_day)
+        return f"{title}: {rule.describe()}"
+
+    async def reschedule(
+        self, repos: Repos, member: Member, schedule: Schedule, rule: Rule, now: datetime
+    ) -> None:
+        """Change a schedule's days/time; the next occurrence follows the new rule."""
+        schedule.days, schedule.time_of_day = rule.days_text, rule.time_text
+        schedule.next_fire_at = next_occurrence(rule, member.timezone, now)
+        await repos.schedules.save(schedule)
+
+    # --- the sweep -------------------------------------------------------------------
+
+    async def sweep(self, repos: Repos, out: Outbox, now: datetime) -> SweepReport:
+        """Handle everything due at ``now``: new occurrences, reminders, nudges, expiries."""
+        report = SweepReport(chats=out.chats)
+        await self._occurrences(repos, now, report)
+        await self._send_due(repos, out, now, report)
+        await self._nudges_and_expiries(repos, out, now, report)
+        return report
+
+    async def _occurrences(self, repos: Repos, now: datetime, report: SweepReport) -> None:
+        for schedule in await repos.schedules.due(now):
+            member = await repos.members.by_id(schedule.member_id)
+            if member is None:
+                continue
+            rule = Rule.parse(schedule.days, schedule.time_of_day)
+            due = schedule.next_fire_at
+            # Every occurrence up to now: the latest within grace is sent, older ones skipped.
+            while due <= now:
+                following = next_occurrence(rule, member.timezone, due)
+                paused = schedule.paused_until is not None and due < schedule.paused_until
+                if paused:
+                    pass
+                elif now - due > self.grace or following <= now:
+                    report.missed += 1
+                    await repos.reminders.add(
+                        member.id or 0, schedule.flow_id, due, now, schedule.id, "skipped", "missed"
+                    )
+                    log.info("reminder for schedule %s due %s missed; skipped", schedule.id, due)
+                else:
+                    await self._supersede(repos, schedule, now)
+                    await repos.reminders.add(
+                        member.id or 0, schedule.flow_id, due, now, schedule.id
+                    )
+                    report.occurrences += 1
+                due = following
+            schedule.next_fire_at = due
+            await repos.schedules.save(schedule)
+
+    async def _supersede(self, repos: Repos, schedule: Schedule, now: datetime) -> None:
+        for older in await repos.reminders.open_for_schedule(schedule.id or 0):
+            older.status, older.reason, older.answered_at = "skipped", "superseded", now
+            await repos.reminders.save(older)
+
+    async def _send_due(
+        self, repos: Repos, out: Outbox, now: datetime, report: SweepReport
+    ) -> None:
+        for reminder in await repos.reminders.due(now):
+            member = await repos.members.by_id(reminder.member_id)
+            if member is None or not member.active or member.chat_id is None:
+                await self._skip(repos, reminder, "inactive", now, report)
+                continue
+            if now - reminder.due_at > self.grace and reminder.status == "pending":
+                await self._skip(repos, reminder, "missed", now, report)
+                report.missed += 1
+                continue
+            quiet_end = in_quiet_hours(now, member.timezone, member.quiet_start, member.quiet_end)
+            if quiet_end is not None:
+                reminder.send_at = quiet_end
+                await repos.reminders.save(reminder)
+                report.deferred += 1
+                continue
+            run = await repos.runs.active_for(member.id or 0)
+            if run is not None:
+                if run.flow_id == reminder.flow_id:
+                    await self._skip(repos, reminder, "already_started", now, report)
+                else:
+                    reminder.status, reminder.send_at = "waiting", now + WAIT_RECHECK
+                    await repos.reminders.save(reminder)
+                    report.waiting += 1
+                continue
+            await self._send(repos, out, member, reminder, now)
+            report.sent += 1
+
+    async def _skip(
+        self, repos: Repos, reminder: Reminder, reason: str, now: datetime, report: SweepReport
+    ) -> None:
+        reminder.status, reminder.reason, reminder.answered_at = "skipped", reason, now
+        await repos.reminders.save(reminder)
+        report.skipped += 1
+
+    async def _send(
+        self, repos: Repos, out: Outbox, member: Member, reminder: Reminder, now: datetime
+    ) -> None:
+        flow = self.library.get(reminder.flow_id)
+        title = pick_language(flow.title, member.language) if flow else reminder.flow_id
+        text = PROMPT.get(member.role, PROMPT["parent"]).format(
+            title=title, name=member.display_name
+        )
+        rid = reminder.id or 0
+        rows = [
+            [OutButton("▶️ Start now", reminder_data(rid, "start"))],
+            [
+                OutButton("⏰ Later", reminder_data(rid, "later")),
+                OutButton("🙅 Not today", reminder_data(rid, "skip")),
+            ],
+        ]
+        await out.send(member.chat_id or 0, text, rows, member_id=member.id)
+        reminder.status, reminder.sent_at = "sent", now
+        await repos.reminders.save(reminder)
+
+    async def _nudges_and_expiries(
+        self, repos: Repos, out: Outbox, now: datetime, report: SweepReport
+    ) -> None:
+        for run in await repos.due_runs.expiries(now):
+            member = await repos.members.by_id(run.member_id)
+            if member is None:
+                continue
+            quiet_end = in_quiet_hours(now, member.timezone, member.quiet_start, member.quiet_end)
+            if quiet_end is not None:
+                run.expires_at = quiet_end  # the run closes, and says so, when quiet hours end
+                await repos.runs.save(run)
+                continue
+            await self.conversations.resume(repos, out, member, run, Expired(), now)
+            report.expired += 1
+        for run in await repos.due_runs.nudges(now):
+            member = await repos.members.by_id(run.member_id)
+            if member is None or run.status != "active":
+                continue
+            quiet_end = in_quiet_hours(now, member.timezone, member.quiet_start, member.quiet_end)
+            if quiet_end is not None:
+                run.nudge_at = quiet_end
+                await repos.runs.save(run)
+                continue
+            await self.conversations.resume(repos, out, member, run, NudgeDue(), now)
+            run.nudge_at = None  # one nudge per run
+            await repos.runs.save(run)
+            report.nudged += 1
+
+    # --- the person's answer to a reminder -------------------------------------------
+
+    async def press(
+        self,
+        repos: Repos,
+        out: Outbox,
+        member: Member,
+        family: Family,
+        reminder_id: int,
+        action: str,
+        message_id: int | None,
+        now: datetime,
+    ) -> str | None:
+        """Start now / Later / Not today on a reminder; return a short notice."""
+        reminder = await repos.reminders.by_id(reminder_id)
+        if reminder is None or reminder.member_id != member.id or reminder.status != "sent":
+            return "That reminder has already been answered."
+        chat = member.chat_id or 0
+        if message_id is not None:
+            await out.drop_buttons(chat, message_id)
+        reminder.answered_at = now
+        if action == "start":
+            reminder.status = "started"
+            await repos.reminders.save(reminder)
+            await self.conversations.start(repos, out, member, family, reminder.flow_id, now)
+            return None
+        if action == "later":
+            reminder.status, reminder.send_at = "snoozed", now + SNOOZE
+            await repos.reminders.save(reminder)
+            await out.send(chat, "Okay - I'll remind you again in an hour.", member_id=member.id)
+            return None
+        reminder.status = "declined"
+        await repos.reminders.save(reminder)
+        await out.send(chat, "No problem. Maybe another day 🙂", member_id=member.id)
+        return None
