@@ -58,6 +58,21 @@ class Settings(BaseSettings):
         validation_alias="RPBOT_REMINDER_GRACE_HOURS",
         description="After downtime, reminders missed by less than this are still sent.",
     )
+    rate_overall: float = Field(
+        30.0,
+        validation_alias="RPBOT_RATE_OVERALL",
+        description="Messages per second the bot sends in all (Telegram allows about 30).",
+    )
+    rate_per_chat: float = Field(
+        1.0,
+        validation_alias="RPBOT_RATE_PER_CHAT",
+        description="Messages per second to one chat, after a short burst.",
+    )
+    rate_per_chat_burst: float = Field(
+        3.0,
+        validation_alias="RPBOT_RATE_PER_CHAT_BURST",
+        description="Messages one chat may get at once before the per-chat rate applies.",
+    )
     outbox_retry_seconds: float = Field(
         30.0,
         validation_alias="RPBOT_OUTBOX_RETRY_SECONDS",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
+
+from rpbot.storage.tables import OutboxMessage
 
 Kind = Literal["text", "command", "button", "media", "unsupported"]
 
@@ -43,3 +45,4 @@ class Handled:
     chats: set[int]
     notice: str | None = None
     leave_chat: bool = False
+    rows: list[OutboxMessage] = field(default_factory=list)

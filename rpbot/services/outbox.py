@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from rpbot.storage.repos import Repos
@@ -55,21 +55,42 @@ def layout(
     return rows
 
 
+CLAIM_LEASE = timedelta(seconds=60)
+
+
+def _target(ref: OutboxMessage) -> dict[str, Any]:
+    """The sent message an edit changes, when already known (saves a read at send time)."""
+    if ref.sent_message_id is None:
+        return {}
+    original = json.loads(ref.payload_json)
+    return {
+        "message_id": ref.sent_message_id,
+        "text": original.get("text", ""),
+        "html": original.get("html", False),
+    }
+
+
 class Outbox:
     """Adds rows to the outbox through one transaction's repositories."""
 
-    def __init__(self, repos: Repos, now: datetime) -> None:
+    def __init__(self, repos: Repos, now: datetime, worker: str | None = None) -> None:
         self.repos = repos
         self.now = now
+        self.worker = worker
         self.chats: set[int] = set()
+        self.rows: list[OutboxMessage] = []
 
     async def _add(
         self, chat_id: int, method: str, payload: dict[str, Any], **kw: Any
     ) -> OutboxMessage:
         self.chats.add(chat_id)
-        return await self.repos.outbox.add(
+        if self.worker is not None:  # claimed for the worker that sends it after commit
+            kw["claimed_by"], kw["claim_expires_at"] = self.worker, self.now + CLAIM_LEASE
+        row = await self.repos.outbox.add(
             chat_id, method, json.dumps(payload, ensure_ascii=False), self.now, **kw
         )
+        self.rows.append(row)
+        return row
 
     async def send(
         self,
@@ -94,19 +115,13 @@ class Outbox:
 
     async def edit_buttons(self, ref: OutboxMessage, rows: Rows) -> None:
         """Queue new buttons for the message sent for ``ref``."""
-        await self._add(
-            ref.chat_id,
-            "edit",
-            {"buttons": rows_json(rows)},
-            member_id=ref.member_id,
-            ref_id=ref.id,
-        )
+        payload = {"buttons": rows_json(rows), **_target(ref)}
+        await self._add(ref.chat_id, "edit", payload, member_id=ref.member_id, ref_id=ref.id)
 
     async def close(self, ref: OutboxMessage, answer: str) -> None:
         """Queue closing a question: drop its buttons and show the answer under it."""
-        await self._add(
-            ref.chat_id, "close", {"answer": answer}, member_id=ref.member_id, ref_id=ref.id
-        )
+        payload = {"answer": answer, **_target(ref)}
+        await self._add(ref.chat_id, "close", payload, member_id=ref.member_id, ref_id=ref.id)
 
     async def drop_buttons(self, chat_id: int, message_id: int) -> None:
         """Queue removing the buttons of a message known by its Telegram id."""

@@ -25,7 +25,7 @@ from rpbot.scheduling.rules import Rule, in_quiet_hours, next_occurrence
 from rpbot.services.conversation import Conversations
 from rpbot.services.outbox import Outbox, OutButton
 from rpbot.storage.repos import Repos
-from rpbot.storage.tables import Family, Member, Reminder, Schedule
+from rpbot.storage.tables import Family, Member, OutboxMessage, Reminder, Schedule
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,7 @@ class SweepReport:
     nudged: int = 0
     expired: int = 0
     chats: set[int] = field(default_factory=set)
+    rows: list[OutboxMessage] = field(default_factory=list)
 
 
 class Reminders:

@@ -43,7 +43,9 @@ class UpdateRouter:
         timezone: str = "Europe/London",
         bot_username: str = "rpbot",
         grace: timedelta = timedelta(hours=2),
+        worker: str | None = None,
     ) -> None:
+        self.worker = worker
         self.db = db
         self.library = library
         self.clock = clock
@@ -69,8 +71,8 @@ class UpdateRouter:
             ):
                 log.info("update %s already processed; skipped", incoming.update_id)
                 return Handled(chats={incoming.chat_id})
-            out = Outbox(repos, now)
-            handled = Handled(chats=out.chats)
+            out = Outbox(repos, now, self.worker)
+            handled = Handled(chats=out.chats, rows=out.rows)
             if incoming.chat_type != "private":
                 await out.send(incoming.chat_id, GROUP_TEXT)
                 await out.leave(incoming.chat_id)
@@ -108,7 +110,9 @@ class UpdateRouter:
         """Run one sweep of due reminders, nudges and expiries; say which chats have mail."""
         now = self.clock.now()
         async with self.db.transaction() as repos:
-            report = await self.reminders.sweep(repos, Outbox(repos, now), now)
+            out = Outbox(repos, now, self.worker)
+            report = await self.reminders.sweep(repos, out, now)
+            report.rows = out.rows
             # Sent messages hold people's words; keep them only while a question may still
             # be closed (flows expire after days, not weeks).
             await repos.outbox.prune(now - OUTBOX_KEEP)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import col, select, update
 
 from rpbot.storage._base import Repo, aware
@@ -146,8 +147,10 @@ class OutboxRepo(Repo):
         ref_id: int | None = None,
         run_id: int | None = None,
         prompt: int | None = None,
+        claimed_by: str | None = None,
+        claim_expires_at: datetime | None = None,
     ) -> OutboxMessage:
-        """Queue a Bot API call."""
+        """Queue a Bot API call (``claimed_by``: the worker that will send it right away)."""
         row = OutboxMessage(
             chat_id=chat_id,
             method=method,
@@ -158,8 +161,48 @@ class OutboxRepo(Repo):
             prompt=prompt,
             status="pending",
             created_at=aware(now, "now"),
+            claimed_by=claimed_by,
+            claim_expires_at=claim_expires_at,
         )
         return await self._put(row)
+
+    async def claim(
+        self,
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        chat_id: int | None = None,
+        limit: int = 100,
+    ) -> list[OutboxMessage]:
+        """Claim pending messages nobody holds (or whose claim lapsed), oldest first.
+
+        Several workers may flush one database: PostgreSQL skips rows locked by another
+        claim (``SKIP LOCKED``); on SQLite the claiming transaction holds the write lock.
+        A worker that dies mid-send lets its claims lapse after ``lease``, so at most the
+        message in flight can be sent twice.
+        """
+        now = aware(now, "now")
+        free = or_(
+            col(OutboxMessage.claimed_by).is_(None), col(OutboxMessage.claim_expires_at) < now
+        )
+        query = select(OutboxMessage).where(col(OutboxMessage.status) == "pending", free)
+        if chat_id is not None:
+            query = query.where(col(OutboxMessage.chat_id) == chat_id)
+        query = query.order_by(col(OutboxMessage.id)).limit(limit).with_for_update(skip_locked=True)
+        rows = list((await self.session.exec(query)).all())
+        for row in rows:
+            row.claimed_by, row.claim_expires_at = worker, now + lease
+            self.session.add(row)
+        await self.session.flush()
+        return rows
+
+    async def release(self, id: int) -> None:
+        """Give a claimed message back (to be retried by whoever sweeps next)."""
+        await self.session.exec(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == id)
+            .values(claimed_by=None, claim_expires_at=None, attempts=OutboxMessage.attempts + 1)
+        )
 
     async def pending(self, chat_id: int | None = None, limit: int = 100) -> list[OutboxMessage]:
         """Messages not yet sent, oldest first (optionally for one chat)."""
@@ -173,17 +216,30 @@ class OutboxRepo(Repo):
         """The outbox message with this id, if any."""
         return await self.session.get(OutboxMessage, id)
 
-    async def mark_sent(self, id: int, message_id: int | None, now: datetime) -> None:
-        """Record that a message was sent (``message_id`` is Telegram's, if it returned one)."""
-        row = await self._get(id)
-        row.status = "sent"
-        row.sent_message_id = message_id
-        row.sent_at = aware(now, "now")
-        row.attempts += 1
-        row.error = None
-        if json.loads(row.payload_json).get("secret") is True:
-            row.payload_json = REDACTED  # e.g. an invite code: delivered, so not kept
-        await self._put(row)
+    async def mark_sent(
+        self, id: int, message_id: int | None, now: datetime, *, scrub: bool = False
+    ) -> None:
+        """Record that a message was sent (``message_id`` is Telegram's, if it returned one).
+
+        ``scrub`` replaces its text once delivered (e.g. an invite code). One UPDATE: this
+        runs once per message sent, on the hot path.
+        """
+        values: dict[str, Any] = {
+            "status": "sent",
+            "sent_message_id": message_id,
+            "sent_at": aware(now, "now"),
+            "attempts": OutboxMessage.attempts + 1,
+            "error": None,
+            "claimed_by": None,
+            "claim_expires_at": None,
+        }
+        if scrub:
+            values["payload_json"] = REDACTED
+        result = await self.session.exec(
+            update(OutboxMessage).where(col(OutboxMessage.id) == id).values(**values)
+        )
+        if result.rowcount == 0:
+            raise RowNotFoundError(f"no outbox message with id {id}")
 
     async def prune(self, before: datetime) -> int:
         """Delete sent or failed messages older than ``before`` (their texts are personal)."""

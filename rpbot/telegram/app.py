@@ -23,7 +23,8 @@ from rpbot.services.router import UpdateRouter
 from rpbot.storage.db import Database
 from rpbot.telegram.convert import to_incoming
 from rpbot.telegram.processor import PerPersonUpdateProcessor
-from rpbot.telegram.sender import OutboxSender, Sleep
+from rpbot.telegram.ratelimit import RateLimiter
+from rpbot.telegram.sender import OutboxSender, Sleep, worker_name
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class TelegramBot:
             .concurrent_updates(PerPersonUpdateProcessor())
             .build()
         )
+        worker = worker_name()
         self.router = UpdateRouter(
             db,
             library,
@@ -65,8 +67,14 @@ class TelegramBot:
             secret=token,
             timezone=settings.timezone,
             grace=timedelta(hours=settings.reminder_grace_hours),
+            worker=worker,
         )
-        self.sender = OutboxSender(self.application.bot, db, clock, sleep)
+        limiter = RateLimiter(
+            settings.rate_overall, settings.rate_per_chat, settings.rate_per_chat_burst
+        )
+        self.sender = OutboxSender(
+            self.application.bot, db, clock, sleep, limiter=limiter, worker=worker
+        )
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
         self._retry_task: asyncio.Task[None] | None = None
@@ -75,7 +83,7 @@ class TelegramBot:
     async def sweep_once(self) -> SweepReport:
         """Claim and handle everything due now, then send what it produced."""
         report = await self.router.sweep()
-        await self.sender.flush(report.chats)
+        await self.sender.deliver(report.rows)
         return report
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -86,7 +94,10 @@ class TelegramBot:
         if update.callback_query is not None:
             with contextlib.suppress(Exception):  # an expired query must not stop the reply
                 await update.callback_query.answer(handled.notice)
-        await self.sender.flush(handled.chats)
+        if handled.rows:
+            await self.sender.deliver(handled.rows)
+        else:  # e.g. an update seen before: send whatever it left behind
+            await self.sender.flush(handled.chats)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log first (no message text), then tell the person their answers are safe."""

@@ -67,6 +67,10 @@ def settings(emulator: BotApiEmulator, database: Database) -> Settings:
         TELEGRAM_BOT_TOKEN=emulator.token,
         TELEGRAM_API_URL=emulator.base_url,
         DATABASE_URL=database.url,
+        # The limiter waits in real time; rate limits have their own tests (test_ratelimit).
+        RPBOT_RATE_PER_CHAT=1000,
+        RPBOT_RATE_PER_CHAT_BURST=1000,
+        RPBOT_RATE_OVERALL=1000,
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -1,0 +1,98 @@
+"""One outbox row to the Bot API call(s) it stands for. Text is escaped here, at the edge."""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+from typing import Any
+
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from rpbot.services.outbox import rows_from_json
+from rpbot.storage.tables import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+def keyboard(data: Any) -> InlineKeyboardMarkup | None:
+    """Button rows (outbox JSON) as an inline keyboard, or None for no buttons."""
+    rows = rows_from_json(data)
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows]
+    )
+
+
+def _html(payload: dict[str, Any]) -> str:
+    text = str(payload["text"])
+    return text if payload.get("html") else html.escape(text)
+
+
+def needs_ref(row: OutboxMessage) -> bool:
+    """Whether this row edits a message it does not know the Telegram id of yet."""
+    if row.method not in ("edit", "close") or row.ref_id is None:
+        return False
+    return json.loads(row.payload_json).get("message_id") is None
+
+
+async def call(bot: Bot, row: OutboxMessage, ref: OutboxMessage | None) -> int | None:
+    """Carry out ``row``; return the Telegram message id of a new message, if any."""
+    payload: dict[str, Any] = json.loads(row.payload_json)
+    chat_id = row.chat_id
+    if row.method == "send":
+        markup = keyboard(payload.get("buttons"))
+        text = _html(payload)
+        try:
+            sent = await bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+        except BadRequest as exc:
+            if "entities" not in exc.message.lower():
+                raise
+            log.warning("outbox row %s had invalid HTML; sending it as plain text", row.id)
+            plain = html.unescape(re.sub(r"<[^>]*>", "", text))
+            sent = await bot.send_message(chat_id, plain, reply_markup=markup)
+        return sent.message_id
+    if row.method in ("edit", "close"):
+        message_id, original = payload.get("message_id"), payload
+        if message_id is None and ref is not None and ref.sent_message_id is not None:
+            message_id, original = ref.sent_message_id, json.loads(ref.payload_json)
+        if message_id is None:
+            return None  # the message it changes was never sent: nothing to change
+        if row.method == "edit":
+            await bot.edit_message_reply_markup(
+                chat_id, int(message_id), reply_markup=keyboard(payload.get("buttons"))
+            )
+            return None
+        text = _html(original)
+        if payload.get("answer"):
+            text += f"\n\n<i>→ {html.escape(str(payload['answer']))}</i>"
+        await bot.edit_message_text(
+            text, chat_id=chat_id, message_id=int(message_id), parse_mode=ParseMode.HTML
+        )
+        return None
+    if row.method == "commands":
+        commands = [BotCommand(name, description) for name, description in payload["commands"]]
+        await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
+        return None
+    if row.method == "document":
+        document = InputFile(payload["content"].encode("utf-8"), filename=payload["filename"])
+        message = await bot.send_document(chat_id, document, caption=payload.get("caption"))
+        return message.message_id
+    if row.method == "leave":
+        await bot.leave_chat(chat_id)
+        return None
+    log.warning("outbox row %s has unknown method %s; dropped", row.id, row.method)
+    return None
