@@ -370,6 +370,11 @@ async def rpbot_phase(driver: Driver, url: str, database_url: str, count: int) -
             TELEGRAM_BOT_TOKEN=TOKEN,
             TELEGRAM_API_URL=f"{url}/bot",
             DATABASE_URL=database_url,
+            # This measures processing: people here answer with no pause at all, which
+            # Telegram's ~1 message/s per chat would throttle (bench/fanout.py measures that).
+            RPBOT_RATE_PER_CHAT=1000,
+            RPBOT_RATE_PER_CHAT_BURST=1000,
+            RPBOT_RATE_OVERALL=1000,
             _env_file=None,
         )
         bot = TelegramBot(settings, db, default_library(), clock, poll_timeout=10)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rpbot.engine import ButtonInput, CommandInput, Input, Library, MediaInput, Session, TextInput
 from rpbot.engine.inputs import as_command, as_media_kind
@@ -23,6 +23,7 @@ from rpbot.services.reminders import Reminders, parse_reminder
 from rpbot.storage.repos import Repos
 from rpbot.storage.tables import Family, FlowRun, Member
 
+ACTIVE_EVERY = timedelta(minutes=5)
 MOVED_ON = "That question has moved on - please use the latest one 🙂"
 NOT_AVAILABLE = "That isn't available here."
 MENU_TEXT = {"parent": "What would you like to do?", "child": "What would you like to do? 🙂"}
@@ -71,10 +72,14 @@ class FamilyDesk:
         now: datetime,
     ) -> str | None:
         """Act on one update; return a short notice for a button press, if any."""
-        member.last_active_at = now
-        member.chat_id = incoming.chat_id
-        member.active = True
-        await repos.members.save(member)
+        # Write the member row only when something changed (or "last active" is 5 min stale):
+        # this runs on every update.
+        stale = member.last_active_at is None or now - member.last_active_at > ACTIVE_EVERY
+        if stale or member.chat_id != incoming.chat_id or not member.active:
+            member.last_active_at = now
+            member.chat_id = incoming.chat_id
+            member.active = True
+            await repos.members.save(member)
         run = await repos.runs.active_for(member.id or 0, lock=True)
         if incoming.kind == "command" and member.pending_json is not None:
             member.pending_json = None  # any command leaves a half-done settings change

@@ -58,8 +58,12 @@ class RateLimiter:
         self.chats: dict[int, _Bucket] = {}
         self.waited = 0.0
 
-    async def acquire(self, chat_id: int) -> None:
-        """Wait until one more message to ``chat_id`` is within the limits, then take it."""
+    async def acquire(self, chat_id: int, *, new_message: bool = True) -> None:
+        """Wait until one more call for ``chat_id`` is within the limits, then take it.
+
+        Only new messages count against the chat's own rate; edits of messages already there
+        (closing a question, ticking a box) count only overall.
+        """
         while True:
             now = self.clock()
             chat = self.chats.get(chat_id)
@@ -67,10 +71,11 @@ class RateLimiter:
                 chat = self.chats[chat_id] = _Bucket(self.per_chat, self.burst, self.burst, now)
             self.overall.refill(now)
             chat.refill(now)
-            delay = max(self.overall.wait(), chat.wait())
+            delay = max(self.overall.wait(), chat.wait() if new_message else 0.0)
             if delay <= 0:
                 self.overall.tokens -= 1.0
-                chat.tokens -= 1.0
+                if new_message:
+                    chat.tokens -= 1.0
                 self._forget_idle(now)
                 return
             self.waited += delay

@@ -38,6 +38,7 @@ Sleep = Callable[[float], Awaitable[None]]
 MAX_RETRY_AFTER_TRIES = 5
 NETWORK_BACKOFF = (0.5, 2.0, 5.0)  # seconds between tries after a network error
 LEASE = timedelta(seconds=60)
+NEW_MESSAGES = frozenset({"send", "document"})
 CLAIM_BATCH = 500
 
 
@@ -120,7 +121,7 @@ class OutboxSender:
         ref = await self._ref(row) if needs_ref(row) else None
         network_tries = 0
         for _ in range(MAX_RETRY_AFTER_TRIES + len(NETWORK_BACKOFF)):
-            await self.limiter.acquire(row.chat_id)
+            await self.limiter.acquire(row.chat_id, new_message=row.method in NEW_MESSAGES)
             try:
                 message_id = await call(self.bot, row, ref)
             except RetryAfter as exc:

@@ -55,3 +55,14 @@ async def test_other_chats_are_not_held_up_by_a_busy_one() -> None:
 async def test_rates_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         RateLimiter(0, 1)
+
+
+async def test_edits_count_only_against_the_overall_rate() -> None:
+    fake = FakeTime()
+    limiter = RateLimiter(30, 1, per_chat_burst=1, clock=fake.clock, sleep=fake.sleep)
+    await limiter.acquire(7)
+    for _ in range(5):
+        await limiter.acquire(7, new_message=False)
+    assert fake.sleeps == []
+    await limiter.acquire(7)
+    assert fake.now - 100.0 == pytest.approx(1.0, abs=0.01)
