@@ -26,7 +26,7 @@ from rpbot.services.reminders import Reminders
 from rpbot.storage.db import Database, safe_url, upgrade
 from rpbot.storage.errors import StorageError
 from rpbot.storage.repos import Repos
-from rpbot.storage.tables import Member
+from rpbot.storage.tables import Family, Member
 
 practitioner_app = typer.Typer(help="Manage practitioners.", no_args_is_help=True)
 family_app = typer.Typer(help="Manage families.", no_args_is_help=True)
@@ -132,17 +132,25 @@ def invite_create(
         typer.echo("Set TELEGRAM_BOT_USERNAME to print the real link.", err=True)
 
 
-async def _member(repos: Repos, family: str, member: str) -> Member:
-    families = await repos.families.by_name(family)
-    if len(families) != 1:
+async def _family(repos: Repos, name: str, practitioner_telegram_id: int | None = None) -> Family:
+    families = await repos.families.by_name(name)
+    if practitioner_telegram_id is not None:
+        practitioner = await repos.practitioners.by_telegram_id(practitioner_telegram_id)
+        families = [f for f in families if practitioner and f.practitioner_id == practitioner.id]
+    if not families:
+        raise EnrolmentError(f"no family called '{name}'; create it with rpbot family create")
+    if len(families) > 1:
         raise EnrolmentError(
-            f"no family called '{family}'"
-            if not families
-            else f"several families are called '{family}'"
+            f"{len(families)} families are called '{name}'; add --practitioner-telegram-id"
         )
+    return families[0]
+
+
+async def _member(repos: Repos, family: str, member: str) -> Member:
+    found_family = await _family(repos, family)
     found = [
         m
-        for m in await repos.members.in_family(families[0].id or 0)
+        for m in await repos.members.in_family(found_family.id or 0)
         if m.display_name.casefold() == member.casefold()
     ]
     if not found:
@@ -189,17 +197,19 @@ def schedule_add(
 @schedule_app.command("list")
 def schedule_list(
     family: Annotated[str, typer.Option(help="The family's name.")],
+    practitioner_telegram_id: Annotated[
+        int | None,
+        typer.Option(help="Needed only if two practitioners have a family of that name."),
+    ] = None,
 ) -> None:
     """List the reminders of every member of a family."""
     settings = load_settings()
     reminders = _reminders()
 
     async def work(repos: Repos) -> list[str]:
-        families = await repos.families.by_name(family)
-        if not families:
-            raise EnrolmentError(f"no family called '{family}'")
+        found = await _family(repos, family, practitioner_telegram_id)
         lines = []
-        for person in await repos.members.in_family(families[0].id or 0):
+        for person in await repos.members.in_family(found.id or 0):
             for schedule in await repos.schedules.for_member(person.id or 0):
                 paused = " (paused)" if schedule.paused_until else ""
                 lines.append(
@@ -218,11 +228,13 @@ def schedule_remove(
     """Remove a reminder."""
     settings = load_settings()
 
+    reminders = _reminders()
+
     async def work(repos: Repos) -> None:
         schedule = await repos.schedules.by_id(schedule_id)
         if schedule is None:
             raise EnrolmentError(f"no reminder #{schedule_id}; see rpbot schedule list")
-        await repos.schedules.remove(schedule)
+        await reminders.remove(repos, schedule, SystemClock().now())
 
     _in_transaction(settings, work)
     typer.echo(f"Removed reminder #{schedule_id}.")

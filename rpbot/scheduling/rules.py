@@ -1,6 +1,6 @@
 """When reminders fire: days of the week and a local time, in the member's IANA timezone.
 
-The date maths is APScheduler's ``CronTrigger`` (DST-correct). On top of it:
+Wall times are resolved with ``zoneinfo`` (the IANA database), DST included:
 - **exactly once per local day**: on the October change a time inside the repeated hour fires
   once, at its first (summer-time) occurrence;
 - **skipped hour**: on the March change a time inside the missing hour fires once, at the same
@@ -14,8 +14,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from apscheduler.triggers.cron import CronTrigger
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = dict(
@@ -74,27 +72,34 @@ class Rule:
             when = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
         return f"{when} at {self.time_text}"
 
-    def trigger(self, tz: ZoneInfo) -> CronTrigger:
-        """The APScheduler trigger for this rule in ``tz``."""
-        day_of_week = ",".join(self.days) if self.days else "*"
-        return CronTrigger(
-            day_of_week=day_of_week, hour=self.at.hour, minute=self.at.minute, timezone=tz
-        )
+
+_DAY_WORDS = {
+    **{d: d for d in DAYS},
+    **{name.lower().rstrip("s"): d for d, name in DAY_NAMES.items()},
+    **{name.lower(): d for d, name in DAY_NAMES.items()},
+    "tues": "tue",
+    "weds": "wed",
+    "thur": "thu",
+    "thurs": "thu",
+}
 
 
 def parse_days(text: str) -> tuple[str, ...]:
-    """Days from words or comma-separated three-letter names, in week order."""
+    """Days from words or comma-separated names (mon,thu or monday and thursday), in week order."""
     clean = " ".join(text.strip().lower().split())
     if clean in ALIASES:
         return ALIASES[clean]
     found: set[str] = set()
-    for part in re.split(r"[,\s]+", clean):
-        key = part[:3]
-        if key not in DAYS:
+    for part in re.split(r"\s*(?:,|;|/|\band\b|\s)\s*", clean):
+        if not part:
+            continue
+        if part not in _DAY_WORDS:
             raise RuleError(
                 f"'{part}' is not a day; use daily, weekdays, weekends or names like mon,thu"
             )
-        found.add(key)
+        found.add(_DAY_WORDS[part])
+    if not found:
+        raise RuleError("no days given; use daily, weekdays, weekends or names like mon,thu")
     return tuple(d for d in DAYS if d in found)
 
 
@@ -115,31 +120,24 @@ def zone(name: str) -> ZoneInfo:
 
 
 def next_occurrence(rule: Rule, tz_name: str, after: datetime) -> datetime:
-    """The first occurrence strictly after ``after`` (UTC), once per local day."""
+    """The first occurrence strictly after ``after`` (UTC), at most once per local day.
+
+    Each candidate day's wall time is resolved by ``zoneinfo`` with ``fold=0``: a time in the
+    repeated October hour means its first occurrence, and a time in the skipped March hour
+    lands the same minutes into the next hour. (APScheduler 3.11's CronTrigger skips a whole
+    week for some weekday rules just after a spring change, so the walk is done here.)
+    """
     tz = zone(tz_name)
-    trigger = rule.trigger(tz)
-    # Arithmetic in UTC: adding to an aware local time would drop the DST fold.
-    start = (after.astimezone(UTC) + timedelta(microseconds=1)).astimezone(tz)
-    candidate: datetime | None = trigger.get_next_fire_time(None, start)
-    assert candidate is not None, "a weekly rule always has a next time"
-    # The repeated hour in October would give the same local date twice: keep the first.
-    previous_local = after.astimezone(tz)
-    for _ in range(3):
-        if not _same_local_slot(candidate, previous_local, rule):
-            break
-        later = (candidate.astimezone(UTC) + timedelta(minutes=1)).astimezone(tz)
-        following: datetime | None = trigger.get_next_fire_time(None, later)
-        assert following is not None
-        candidate = following
-    return candidate.astimezone(UTC)
-
-
-def _same_local_slot(candidate: datetime, previous: datetime, rule: Rule) -> bool:
-    local = candidate.astimezone(previous.tzinfo)
-    return local.date() == previous.date() and (previous.hour, previous.minute) == (
-        rule.at.hour,
-        rule.at.minute,
-    )
+    after = after.astimezone(UTC)
+    first_day = after.astimezone(tz).date()
+    for offset in range(9):  # a weekly rule recurs within 8 local days
+        day = first_day + timedelta(days=offset)
+        if rule.days and DAYS[day.weekday()] not in rule.days:
+            continue
+        instant = datetime.combine(day, rule.at, tzinfo=tz).astimezone(UTC)
+        if instant > after:
+            return instant
+    raise AssertionError("unreachable: every rule has a day within 8 days")  # pragma: no cover
 
 
 def in_quiet_hours(now: datetime, tz_name: str, start: str, end: str) -> datetime | None:
@@ -157,6 +155,9 @@ def in_quiet_hours(now: datetime, tz_name: str, start: str, end: str) -> datetim
     end_day = local.date()
     if overnight and clock >= begin:
         end_day += timedelta(days=1)
-    wall = datetime.combine(end_day, finish)
-    # fold=0 takes the first of a repeated wall time; a skipped one normalises forwards.
-    return wall.replace(tzinfo=tz).astimezone(UTC)
+    wall = datetime.combine(end_day, finish, tzinfo=tz)
+    # fold=0 is the first of a repeated wall time; if that has passed, the second is meant.
+    for candidate in (wall, wall.replace(fold=1)):
+        if candidate.astimezone(UTC) > now.astimezone(UTC):
+            return candidate.astimezone(UTC)
+    return None

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 
 from rpbot.engine.answers import Parsed, parse_time_text
-from rpbot.scheduling.rules import Rule, next_occurrence
+from rpbot.scheduling.rules import Rule
 from rpbot.services.outbox import Outbox, OutButton
 from rpbot.services.reminders import PAUSE, Reminders
 from rpbot.storage.repos import Repos
@@ -83,18 +83,14 @@ class ReminderSettings:
             return "That reminder no longer exists."
         chat = member.chat_id or 0
         if action == "pause":
-            schedule.paused_until = now + PAUSE
-            await repos.schedules.save(schedule)
+            await self.reminders.pause(repos, schedule, now + PAUSE, now)
             await out.send(
                 chat,
                 f"Paused for a week: {self.reminders.describe(schedule)}.",
                 member_id=member.id,
             )
         elif action == "resume":
-            schedule.paused_until = None
-            rule = Rule.parse(schedule.days, schedule.time_of_day)
-            schedule.next_fire_at = next_occurrence(rule, member.timezone, now)
-            await repos.schedules.save(schedule)
+            await self.reminders.resume(repos, member, schedule, now)
             await out.send(
                 chat, f"Back on: {self.reminders.describe(schedule)}.", member_id=member.id
             )

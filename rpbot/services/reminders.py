@@ -1,7 +1,7 @@
 """Reminders, nudges and expiries: what the sweep does with rows that have fallen due.
 
 Policies (each has a test):
-- **Catch-up after downtime**: an occurrence missed by less than the grace window (default
+- **Catch-up after downtime**: an occurrence missed by at most the grace window (default
   2 h) is sent once when the bot is back; older ones are recorded as skipped ("missed") and
   logged. Either way the schedule moves on to its next occurrence.
 - **Busy**: if the person is in the middle of another flow, the reminder waits (re-checked
@@ -116,6 +116,31 @@ class Reminders:
         rule = Rule.parse(schedule.days, schedule.time_of_day)
         return f"{title}: {rule.describe()}"
 
+    async def pause(self, repos: Repos, schedule: Schedule, until: datetime, now: datetime) -> None:
+        """Pause a schedule until ``until``; reminders already queued for it are dropped."""
+        schedule.paused_until = until
+        await repos.schedules.save(schedule)
+        await self._drop_queued(repos, schedule, "paused", now)
+
+    async def resume(self, repos: Repos, member: Member, schedule: Schedule, now: datetime) -> None:
+        """Resume a paused schedule from its next occurrence."""
+        schedule.paused_until = None
+        rule = Rule.parse(schedule.days, schedule.time_of_day)
+        schedule.next_fire_at = next_occurrence(rule, member.timezone, now)
+        await repos.schedules.save(schedule)
+
+    async def remove(self, repos: Repos, schedule: Schedule, now: datetime) -> None:
+        """Remove a schedule; reminders already queued for it are dropped."""
+        await self._drop_queued(repos, schedule, "removed", now)
+        await repos.schedules.remove(schedule)
+
+    async def _drop_queued(
+        self, repos: Repos, schedule: Schedule, reason: str, now: datetime
+    ) -> None:
+        for queued in await repos.reminders.open_for_schedule(schedule.id or 0):
+            queued.status, queued.reason, queued.answered_at = "skipped", reason, now
+            await repos.reminders.save(queued)
+
     async def reschedule(
         self, repos: Repos, member: Member, schedule: Schedule, rule: Rule, now: datetime
     ) -> None:
@@ -123,6 +148,7 @@ class Reminders:
         schedule.days, schedule.time_of_day = rule.days_text, rule.time_text
         schedule.next_fire_at = next_occurrence(rule, member.timezone, now)
         await repos.schedules.save(schedule)
+        await self._drop_queued(repos, schedule, "rescheduled", now)
 
     # --- the sweep -------------------------------------------------------------------
 
@@ -176,7 +202,9 @@ class Reminders:
             if member is None or not member.active or member.chat_id is None:
                 await self._skip(repos, reminder, "inactive", now, report)
                 continue
-            if now - reminder.due_at > self.grace and reminder.status == "pending":
+            # Late against when it was meant to go (its due time, or the end of quiet hours it
+            # was moved to): only downtime makes that late.
+            if now - reminder.send_at > self.grace and reminder.status == "pending":
                 await self._skip(repos, reminder, "missed", now, report)
                 report.missed += 1
                 continue

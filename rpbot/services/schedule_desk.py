@@ -10,7 +10,7 @@ from typing import Any
 from rpbot.engine import Library
 from rpbot.engine.answers import Parsed, parse_time_text
 from rpbot.engine.text import pick_language
-from rpbot.scheduling.rules import Rule, next_occurrence, parse_days
+from rpbot.scheduling.rules import Rule, RuleError, parse_days
 from rpbot.services.callbacks import practitioner_data
 from rpbot.services.outbox import Outbox, OutButton
 from rpbot.services.reminders import PAUSE, Reminders
@@ -134,7 +134,10 @@ class ScheduleDesk:
             pending = json.loads(practitioner.pending_json or "null") or {}
             if pending.get("action") != "schedule" or pending.get("member_id") != member.id:
                 return EXPIRED
-            pending["days"] = ",".join(parse_days(args[1]))
+            try:
+                pending["days"] = ",".join(parse_days(args[1]))
+            except RuleError:
+                return EXPIRED
             await self._pending(repos, practitioner, pending)
             await out.send(
                 chat, f"What time, in {member.display_name}'s time ({member.timezone})? e.g. 19:30"
@@ -180,19 +183,15 @@ class ScheduleDesk:
     ) -> None:
         described = self.reminders.describe(schedule)
         if action == "schr":
-            await repos.schedules.remove(schedule)
+            await self.reminders.remove(repos, schedule, now)
             await out.send(chat, f"Removed: {described} for {member.display_name}.")
             return
         if action == "schp":
-            schedule.paused_until = now + PAUSE
-            message = f"Paused for a week: {described} for {member.display_name}."
+            await self.reminders.pause(repos, schedule, now + PAUSE, now)
+            await out.send(chat, f"Paused for a week: {described} for {member.display_name}.")
         else:
-            schedule.paused_until = None
-            rule = Rule.parse(schedule.days, schedule.time_of_day)
-            schedule.next_fire_at = next_occurrence(rule, member.timezone, now)
-            message = f"Resumed: {described} for {member.display_name}."
-        await repos.schedules.save(schedule)
-        await out.send(chat, message)
+            await self.reminders.resume(repos, member, schedule, now)
+            await out.send(chat, f"Resumed: {described} for {member.display_name}.")
 
     async def pending_text(
         self,
