@@ -391,9 +391,7 @@ def report(result: RunResult) -> bool:
         f"{rate:.1f}/s; achieved rate / limit {ratio:.3f} "
         f"(target >= 0.95: {'met' if met_rate else 'NOT met'})"
     )
-    print(
-        f"  due -> first send {first:.3f} s (target <= 2 s: {'met' if met_first else 'NOT met'})"
-    )
+    print(f"  due -> first send {first:.3f} s (target <= 2 s: {'met' if met_first else 'NOT met'})")
     print(
         f"  lost {result.lost}, duplicated {result.duplicated}, 429s seen {result.too_many}"
         + ("; TIMED OUT before every message arrived" if result.timed_out else "")
