@@ -111,17 +111,8 @@ def invite_create(
     settings = load_settings()
 
     async def work(repos: Repos) -> str:
-        found = await repos.families.by_name(family)
-        if practitioner_telegram_id is not None:
-            practitioner = await repos.practitioners.by_telegram_id(practitioner_telegram_id)
-            found = [f for f in found if practitioner and f.practitioner_id == practitioner.id]
-        if not found:
-            raise EnrolmentError(f"no family called '{family}'; create it with rpbot family create")
-        if len(found) > 1:
-            raise EnrolmentError(
-                f"{len(found)} families are called '{family}'; add --practitioner-telegram-id"
-            )
-        return (await create_invite(repos, found[0], role, name, SystemClock().now())).code
+        found = await _family(repos, family, practitioner_telegram_id)
+        return (await create_invite(repos, found, role, name, SystemClock().now())).code
 
     code = _in_transaction(settings, work)
     username = settings.telegram_bot_username or "<your_bot_username>"

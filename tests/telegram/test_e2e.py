@@ -2,57 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-from collections.abc import Awaitable, Callable
 
 import pytest
-from sqlalchemy import func
-from sqlmodel import select
 
 from rpbot.clock import FakeClock
-from rpbot.sandbox.client import FakeUser
 from rpbot.sandbox.emulator import BotApiEmulator
-from rpbot.sandbox.records import SentMessage
 from rpbot.storage.db import Database
 from rpbot.storage.tables import Answer, Counter, FlowRun, Member
 from rpbot.telegram.app import TelegramBot
 from tests.telegram.conftest import PRACTITIONER_ID, BotFactory, Sleeps, invite_code, join
+from tests.telegram.helpers import count, labels, question, settled
 
 pytestmark = pytest.mark.asyncio
-
-
-def labels(message: SentMessage) -> list[str]:
-    return [label for row in message.buttons for label, _ in row]
-
-
-async def question(user: FakeUser) -> SentMessage:
-    """Read replies until the next question (a message with buttons or ending in '?')."""
-    for _ in range(10):
-        reply = await user.next_reply()
-        if reply.buttons or (reply.text or "").rstrip().endswith("?"):
-            return reply
-    raise AssertionError(f"no question arrived:\n{user.history()}")
-
-
-async def settled(condition: Callable[[], Awaitable[bool]]) -> bool:
-    """Wait (yielding to the bot's tasks) until ``condition`` holds; False after 5 s."""
-    try:
-        async with asyncio.timeout(5.0):
-            while not await condition():  # noqa: ASYNC110 - state written by the bot's own tasks
-                await asyncio.sleep(0.01)
-    except TimeoutError:
-        return False
-    return True
-
-
-async def count(database: Database, table: type, **where: object) -> int:
-    async with database.transaction() as repos:
-        query = select(func.count()).select_from(table)
-        for key, value in where.items():
-            query = query.where(getattr(table, key) == value)
-        return int((await repos.session.exec(query)).one())  # type: ignore[call-overload]
 
 
 async def test_practitioner_invites_a_parent_who_joins(
