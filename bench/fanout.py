@@ -89,8 +89,8 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def emulator_process(rate_limit: float) -> AsyncIterator[tuple[str, int]]:
-    """Run ``python -m rpbot.sandbox.emulator`` enforcing ``rate_limit``; yield URL and port."""
+async def emulator_process(rate_limit: float) -> AsyncIterator[tuple[str, int, int]]:
+    """Run ``python -m rpbot.sandbox.emulator`` enforcing ``rate_limit``; yield URL, port, pid."""
     port = free_port()
     command = [sys.executable, "-m", "rpbot.sandbox.emulator", "--port", str(port)]
     command += ["--token", TOKEN, "--rate-limit", str(rate_limit), "--per-chat-rate", "1"]
@@ -108,7 +108,7 @@ async def emulator_process(rate_limit: float) -> AsyncIterator[tuple[str, int]]:
                 await asyncio.sleep(0.05)
             else:
                 raise RuntimeError("the emulator did not start within 10 s")
-        yield url, port
+        yield url, port, process.pid
     finally:
         if process.returncode is None:
             process.terminate()
@@ -117,6 +117,15 @@ async def emulator_process(rate_limit: float) -> AsyncIterator[tuple[str, int]]:
             except TimeoutError:
                 process.kill()
                 await process.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Driver(RemoteEmulator):
@@ -281,6 +290,9 @@ class RunResult:
     outbox: Counter[str] = field(default_factory=Counter)
     reminders: Counter[str] = field(default_factory=Counter)
     setup: float = 0.0
+    wall: float = 0.0  # seconds from the first sweep call until every message had arrived
+    cpu: float = 0.0  # CPU seconds of this process (the bot) meanwhile
+    emulator_cpu: float = 0.0  # CPU seconds of the emulator process meanwhile
     timed_out: bool = False
 
     @property
@@ -292,7 +304,7 @@ async def run_once(members: int, limit: float, admin_url: str | None) -> RunResu
     """One fan-out: set up, sweep as production does, watch the emulator, check every chat."""
     begin_setup = time.perf_counter()
     async with (
-        emulator_process(limit) as (url, port),
+        emulator_process(limit) as (url, port, emulator_pid),
         Driver(url) as driver,
         scratch_database(admin_url) as (database_url, description),
     ):
@@ -343,10 +355,14 @@ async def run_once(members: int, limit: float, admin_url: str | None) -> RunResu
                         idle.set()
 
             scheduler = SweepScheduler(sweep, settings.sweep_seconds)
+            cpu, emulator_cpu = time.process_time(), cpu_seconds(emulator_pid)
             start = time.perf_counter()
             scheduler.start()
             deadline = 30.0 + 3 * members / limit
             result.timed_out = not await asyncio.to_thread(watcher.done.wait, deadline)
+            result.wall = time.perf_counter() - start
+            result.cpu = time.process_time() - cpu
+            result.emulator_cpu = cpu_seconds(emulator_pid) - emulator_cpu
             await asyncio.sleep(SETTLE)
             scheduler.shutdown()
             await idle.wait()
@@ -400,6 +416,12 @@ def report(result: RunResult) -> bool:
         f"{b:.2f}-{e:.2f} s ({r.sent} sent)" for b, e, r in result.sweeps if r.sent or r.occurrences
     )
     print(f"  sweeps that found work: {sweeps or 'none'}")
+    print(
+        f"  CPU seconds from the first sweep to the last message ({result.wall:.1f} s): bot "
+        f"process {result.cpu:.1f} ({result.cpu / result.wall:.0%}), emulator "
+        f"{result.emulator_cpu:.1f}; {result.cpu / max(1, result.delivered) * 1000:.2f} ms "
+        "of bot CPU per reminder"
+    )
     print(
         f"  database: outbox {dict(sorted(result.outbox.items()))}, "
         f"reminders {dict(sorted(result.reminders.items()))}"

@@ -33,6 +33,7 @@ REMINDER = "r1"
 WAIT_RECHECK = timedelta(minutes=5)
 SNOOZE = timedelta(hours=1)
 PAUSE = timedelta(days=7)
+SWEEP_LIMIT = 500  # rows of each kind one sweep transaction claims at most
 
 #: (flow, days, local time) every new member starts with; shown to them, changeable.
 DEFAULT_SCHEDULES: dict[str, tuple[tuple[str, str, str], ...]] = {
@@ -74,6 +75,22 @@ class SweepReport:
     expired: int = 0
     chats: set[int] = field(default_factory=set)
     rows: list[OutboxMessage] = field(default_factory=list)
+    #: A claim took as many rows as it may (``limit``), so more may be due: sweep again.
+    full: bool = False
+
+    def add(self, other: SweepReport) -> None:
+        """Count another sweep's work (e.g. the next batch of the same sweep) into this one."""
+        self.occurrences += other.occurrences
+        self.sent += other.sent
+        self.missed += other.missed
+        self.waiting += other.waiting
+        self.deferred += other.deferred
+        self.skipped += other.skipped
+        self.nudged += other.nudged
+        self.expired += other.expired
+        self.chats |= other.chats
+        self.rows += other.rows
+        self.full = other.full
 
 
 class Reminders:
@@ -152,17 +169,30 @@ class Reminders:
 
     # --- the sweep -------------------------------------------------------------------
 
-    async def sweep(self, repos: Repos, out: Outbox, now: datetime) -> SweepReport:
-        """Handle everything due at ``now``: new occurrences, reminders, nudges, expiries."""
+    async def sweep(
+        self, repos: Repos, out: Outbox, now: datetime, *, limit: int = SWEEP_LIMIT
+    ) -> SweepReport:
+        """Handle what is due at ``now``: new occurrences, reminders, nudges, expiries.
+
+        Each kind claims at most ``limit`` rows; ``report.full`` says one of them took that
+        many, so more may be due (the caller sweeps again, in a new transaction).
+        """
         report = SweepReport(chats=out.chats)
-        await self._occurrences(repos, now, report)
-        await self._send_due(repos, out, now, report)
-        await self._nudges_and_expiries(repos, out, now, report)
+        await self._occurrences(repos, now, report, limit)
+        await self._send_due(repos, out, now, report, limit)
+        await self._nudges_and_expiries(repos, out, now, report, limit)
         return report
 
-    async def _occurrences(self, repos: Repos, now: datetime, report: SweepReport) -> None:
-        for schedule in await repos.schedules.due(now):
-            member = await repos.members.by_id(schedule.member_id)
+    async def _occurrences(
+        self, repos: Repos, now: datetime, report: SweepReport, limit: int
+    ) -> None:
+        schedules = await repos.schedules.due(now, limit)
+        report.full = report.full or len(schedules) >= limit
+        # One query each for the batch's members and open reminders, not one per schedule.
+        members = await repos.members.by_ids({s.member_id for s in schedules})
+        open_reminders = await repos.reminders.open_for_schedules([s.id or 0 for s in schedules])
+        for schedule in schedules:
+            member = members.get(schedule.member_id)
             if member is None:
                 continue
             rule = Rule.parse(schedule.days, schedule.time_of_day)
@@ -180,7 +210,7 @@ class Reminders:
                     )
                     log.info("reminder for schedule %s due %s missed; skipped", schedule.id, due)
                 else:
-                    await self._supersede(repos, schedule, now)
+                    await self._supersede(repos, open_reminders.pop(schedule.id or 0, []), now)
                     await repos.reminders.add(
                         member.id or 0, schedule.flow_id, due, now, schedule.id
                     )
@@ -189,16 +219,23 @@ class Reminders:
             schedule.next_fire_at = due
             await repos.schedules.save(schedule)
 
-    async def _supersede(self, repos: Repos, schedule: Schedule, now: datetime) -> None:
-        for older in await repos.reminders.open_for_schedule(schedule.id or 0):
-            older.status, older.reason, older.answered_at = "skipped", "superseded", now
-            await repos.reminders.save(older)
+    async def _supersede(self, repos: Repos, older: list[Reminder], now: datetime) -> None:
+        """The schedule's reminders not yet sent are skipped: a newer occurrence replaces them."""
+        for reminder in older:
+            reminder.status, reminder.reason, reminder.answered_at = "skipped", "superseded", now
+            await repos.reminders.save(reminder)
 
     async def _send_due(
-        self, repos: Repos, out: Outbox, now: datetime, report: SweepReport
+        self, repos: Repos, out: Outbox, now: datetime, report: SweepReport, limit: int
     ) -> None:
-        for reminder in await repos.reminders.due(now):
-            member = await repos.members.by_id(reminder.member_id)
+        reminders = await repos.reminders.due(now, limit)
+        report.full = report.full or len(reminders) >= limit
+        # One query each for the batch's members and their active runs, not one per reminder
+        # (sending a reminder starts no run, so the runs stay as read here).
+        members = await repos.members.by_ids({r.member_id for r in reminders})
+        active_runs = await repos.runs.active_for_members(members)
+        for reminder in reminders:
+            member = members.get(reminder.member_id)
             if member is None or not member.active or member.chat_id is None:
                 await self._skip(repos, reminder, "inactive", now, report)
                 continue
@@ -214,7 +251,7 @@ class Reminders:
                 await repos.reminders.save(reminder)
                 report.deferred += 1
                 continue
-            run = await repos.runs.active_for(member.id or 0)
+            run = active_runs.get(member.id or 0)
             if run is not None:
                 if run.flow_id == reminder.flow_id:
                     await self._skip(repos, reminder, "already_started", now, report)
@@ -254,9 +291,11 @@ class Reminders:
         await repos.reminders.save(reminder)
 
     async def _nudges_and_expiries(
-        self, repos: Repos, out: Outbox, now: datetime, report: SweepReport
+        self, repos: Repos, out: Outbox, now: datetime, report: SweepReport, limit: int
     ) -> None:
-        for run in await repos.due_runs.expiries(now):
+        expiries = await repos.due_runs.expiries(now, limit)
+        report.full = report.full or len(expiries) >= limit
+        for run in expiries:
             member = await repos.members.by_id(run.member_id)
             if member is None:
                 continue
@@ -267,7 +306,9 @@ class Reminders:
                 continue
             await self.conversations.resume(repos, out, member, run, Expired(), now)
             report.expired += 1
-        for run in await repos.due_runs.nudges(now):
+        nudges = await repos.due_runs.nudges(now, limit)
+        report.full = report.full or len(nudges) >= limit
+        for run in nudges:
             member = await repos.members.by_id(run.member_id)
             if member is None or run.status != "active":
                 continue

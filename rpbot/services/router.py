@@ -17,7 +17,7 @@ from rpbot.services.family_desk import FamilyDesk
 from rpbot.services.incoming import Handled, Incoming
 from rpbot.services.outbox import Outbox
 from rpbot.services.practitioner_desk import PractitionerDesk
-from rpbot.services.reminders import Reminders, SweepReport
+from rpbot.services.reminders import SWEEP_LIMIT, Reminders, SweepReport
 from rpbot.services.schedule_desk import ScheduleDesk
 from rpbot.storage.db import Database
 
@@ -106,14 +106,19 @@ class UpdateRouter:
             )
             return handled
 
-    async def sweep(self) -> SweepReport:
-        """Run one sweep of due reminders, nudges and expiries; say which chats have mail."""
+    async def sweep(self, *, limit: int = SWEEP_LIMIT, prune: bool = True) -> SweepReport:
+        """Run one sweep of due reminders, nudges and expiries; say which chats have mail.
+
+        One transaction claims at most ``limit`` rows of each kind; ``report.full`` says more
+        may be due (see :meth:`rpbot.telegram.app.TelegramBot.sweep_once`).
+        """
         now = self.clock.now()
         async with self.db.transaction() as repos:
             out = Outbox(repos, now, self.worker)
-            report = await self.reminders.sweep(repos, out, now)
+            report = await self.reminders.sweep(repos, out, now, limit=limit)
             report.rows = out.rows
-            # Sent messages hold people's words; keep them only while a question may still
-            # be closed (flows expire after days, not weeks).
-            await repos.outbox.prune(now - OUTBOX_KEEP)
+            if prune:
+                # Sent messages hold people's words; keep them only while a question may
+                # still be closed (flows expire after days, not weeks).
+                await repos.outbox.prune(now - OUTBOX_KEEP)
             return report

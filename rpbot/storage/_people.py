@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, literal
@@ -118,6 +119,14 @@ class MemberRepo(Repo):
     async def by_id(self, id: int) -> Member | None:
         """The member with this id, if any."""
         return await self.session.get(Member, id)
+
+    async def by_ids(self, ids: Iterable[int]) -> dict[int, Member]:
+        """Members with these ids (id -> member), in one query."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        query = select(Member).where(col(Member.id).in_(wanted))
+        return {m.id or 0: m for m in (await self.session.exec(query)).all()}
 
     async def by_telegram_id(self, tid: int) -> Member | None:
         """The member with this Telegram user id, if any."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -55,6 +56,16 @@ class RunRepo(Repo):
         if lock:
             query = query.with_for_update().execution_options(populate_existing=True)
         return (await self.session.exec(query)).first()
+
+    async def active_for_members(self, member_ids: Iterable[int]) -> dict[int, FlowRun]:
+        """The active run of each of these members that has one (member id -> run)."""
+        wanted = sorted(set(member_ids))
+        if not wanted:
+            return {}
+        query = select(FlowRun).where(
+            col(FlowRun.member_id).in_(wanted), col(FlowRun.status) == "active"
+        )
+        return {run.member_id: run for run in (await self.session.exec(query)).all()}
 
     async def by_id(self, run_id: int, lock: bool = False) -> FlowRun | None:
         """The run with this id, if any; ``lock`` as in :meth:`active_for`."""

@@ -7,6 +7,7 @@ sweep's ``BEGIN IMMEDIATE`` transaction, which already excludes other writers.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlmodel import col, select
@@ -134,6 +135,20 @@ class ReminderRepo(Repo):
             col(Reminder.status).in_(("pending", "waiting", "snoozed")),
         )
         return list((await self.session.exec(query)).all())
+
+    async def open_for_schedules(self, schedule_ids: Iterable[int]) -> dict[int, list[Reminder]]:
+        """:meth:`open_for_schedule` for many schedules in one query (schedule id -> list)."""
+        wanted = sorted(set(schedule_ids))
+        found: dict[int, list[Reminder]] = {}
+        if not wanted:
+            return found
+        query = select(Reminder).where(
+            col(Reminder.schedule_id).in_(wanted),
+            col(Reminder.status).in_(("pending", "waiting", "snoozed")),
+        )
+        for reminder in (await self.session.exec(query.order_by(col(Reminder.id)))).all():
+            found.setdefault(reminder.schedule_id or 0, []).append(reminder)
+        return found
 
     async def for_member(self, member_id: int, since: datetime | None = None) -> list[Reminder]:
         """A member's reminders (optionally since a time), oldest first."""

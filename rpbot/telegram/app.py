@@ -28,6 +28,9 @@ from rpbot.telegram.sender import OutboxSender, Sleep, worker_name
 
 log = logging.getLogger(__name__)
 
+SWEEP_BATCH = 100  # rows of each kind one sweep transaction claims
+MAX_SWEEP_BATCHES = 200  # per sweep_once; anything left waits for the next sweep
+
 SORRY = (
     "Sorry, something went wrong on my side. Your answers so far are safe - "
     "please try again in a moment."
@@ -81,10 +84,35 @@ class TelegramBot:
         self.sweeper = SweepScheduler(self.sweep_once, settings.sweep_seconds) if sweep else None
 
     async def sweep_once(self) -> SweepReport:
-        """Claim and handle everything due now, then send what it produced."""
-        report = await self.router.sweep()
-        await self.sender.deliver(report.rows)
-        return report
+        """Claim and handle everything due now and send what it produced, batch by batch.
+
+        Each batch (at most ``SWEEP_BATCH`` rows of each kind) is one claiming transaction,
+        committed before its messages go out, so the first reminders leave while later ones
+        are still being prepared. The next batch is claimed only once the one before the
+        current one is sent: at most two batches wait in memory, well inside the claims'
+        lease even at 30 messages/s. Returns once everything is sent.
+        """
+        total = SweepReport()
+        sending: list[asyncio.Task[None]] = []
+        try:
+            for batch in range(MAX_SWEEP_BATCHES):
+                report = await self.router.sweep(limit=SWEEP_BATCH, prune=batch == 0)
+                total.add(report)
+                sending.append(asyncio.create_task(self.sender.deliver(report.rows)))
+                if len(sending) > 1:
+                    await sending[-2]
+                if not report.full:
+                    break
+            await sending[-1]
+        except asyncio.CancelledError:  # shutting down: stop sending; the claims will lapse
+            for task in sending:
+                task.cancel()
+            await asyncio.gather(*sending, return_exceptions=True)
+            raise
+        except Exception:
+            await asyncio.gather(*sending, return_exceptions=True)  # what is claimed goes out
+            raise
+        return total
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         incoming = to_incoming(update, self.application.bot.username)
