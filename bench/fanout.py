@@ -29,28 +29,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import http.client
 import json
 import logging
 import os
-import secrets
-import socket
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
+from benchtools import TOKEN, cpu_seconds, emulator_process, scratch_database
 from sqlalchemy import func
-from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
 from rpbot.clock import FakeClock
@@ -63,7 +57,6 @@ from rpbot.storage.db import Database, upgrade
 from rpbot.storage.tables import OutboxMessage, Reminder
 from rpbot.telegram.app import TelegramBot
 
-TOKEN = "123456:BENCH"  # the emulator's fake token
 FIRST_USER = 3_000_001  # members' Telegram user ids (= their private chat ids)
 PRACTITIONER_USER = 9_000_001
 FLOW = "day_in_the_life"
@@ -80,52 +73,6 @@ JsonDict = dict[str, Any]
 
 
 # -- the emulator in its own process --------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.asynccontextmanager
-async def emulator_process(rate_limit: float) -> AsyncIterator[tuple[str, int, int]]:
-    """Run ``python -m rpbot.sandbox.emulator`` enforcing ``rate_limit``; yield URL, port, pid."""
-    port = free_port()
-    command = [sys.executable, "-m", "rpbot.sandbox.emulator", "--port", str(port)]
-    command += ["--token", TOKEN, "--rate-limit", str(rate_limit), "--per-chat-rate", "1"]
-    process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as session:
-            for _ in range(200):
-                if process.returncode is not None:
-                    raise RuntimeError(f"the emulator exited at start ({process.returncode})")
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with session.get(f"{url}/_emulator/stats") as response:
-                        if response.status == 200:
-                            break
-                await asyncio.sleep(0.05)
-            else:
-                raise RuntimeError("the emulator did not start within 10 s")
-        yield url, port, process.pid
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 10)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc; NaN elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Driver(RemoteEmulator):
@@ -197,37 +144,6 @@ class Watcher(threading.Thread):
 
 
 # -- databases -------------------------------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def scratch_database(admin_url: str | None) -> AsyncIterator[tuple[str, str]]:
-    """A fresh database URL and its description: SQLite in a temp dir, or PostgreSQL scratch."""
-    if admin_url is None:
-        with tempfile.TemporaryDirectory(prefix="rpbot-fanout-") as folder:
-            path = Path(folder) / "bench.db"
-            yield f"sqlite+aiosqlite:///{path}", "SQLite (WAL) in a temporary folder"
-        return
-    import asyncpg  # type: ignore[import-untyped]  # only needed for PostgreSQL
-
-    parsed = make_url(admin_url)
-    if not parsed.drivername.startswith("postgres"):
-        raise SystemExit("--database-url must be a postgresql:// URL (the default is SQLite)")
-    name = f"rpbot_fanout_{os.getpid()}_{secrets.token_hex(3)}"
-    dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(dsn)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    scratch = parsed.set(drivername="postgresql+asyncpg", database=name)
-    try:
-        yield scratch.render_as_string(hide_password=False), f"PostgreSQL scratch database {name}"
-    finally:
-        connection = await asyncpg.connect(dsn)
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()
 
 
 async def populate(db: Database, members: int, due: datetime) -> None:
@@ -304,9 +220,13 @@ async def run_once(members: int, limit: float, admin_url: str | None) -> RunResu
     """One fan-out: set up, sweep as production does, watch the emulator, check every chat."""
     begin_setup = time.perf_counter()
     async with (
-        emulator_process(limit) as (url, port, emulator_pid),
+        emulator_process("--rate-limit", str(limit), "--per-chat-rate", "1") as (
+            url,
+            port,
+            emulator_pid,
+        ),
         Driver(url) as driver,
-        scratch_database(admin_url) as (database_url, description),
+        scratch_database(admin_url, "rpbot-fanout") as (database_url, description),
     ):
         result = RunResult(members, limit, description)
         # Each member opens their private chat with the bot, so the emulator knows it.

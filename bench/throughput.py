@@ -25,26 +25,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import functools
 import logging
 import math
 import os
 import resource
-import secrets
-import socket
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+from benchtools import TOKEN, cpu_seconds, emulator_process, scratch_database
 from sqlalchemy import func
-from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -64,7 +60,6 @@ from rpbot.storage.db import Database, upgrade
 from rpbot.storage.tables import FlowRun, ProcessedUpdate
 from rpbot.telegram.app import SORRY, TelegramBot
 
-TOKEN = "123456:BENCH"  # the emulator's fake token
 FAMILIES_PER_PRACTITIONER = 10  # a practitioner's caseload; each person is a family's parent
 REPLY_TIMEOUT = 15.0  # seconds a person waits for a reply before counting it lost
 SETTLE = 0.5  # seconds to wait after a phase before counting messages nobody read
@@ -81,21 +76,6 @@ JsonDict = dict[str, Any]
 # -- the emulator in its own process -------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc; NaN elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def cpu_ticks() -> tuple[int, int]:
     """All CPU ticks of the machine so far and those stolen by a hypervisor (Linux /proc)."""
     try:
@@ -103,39 +83,6 @@ def cpu_ticks() -> tuple[int, int]:
     except (OSError, ValueError):
         return 0, 0
     return sum(fields[:8]), fields[7] if len(fields) > 7 else 0
-
-
-@contextlib.asynccontextmanager
-async def emulator_process() -> AsyncIterator[tuple[str, int]]:
-    """Run ``python -m rpbot.sandbox.emulator`` on a free port; yield its root URL and pid."""
-    port = free_port()
-    command = [sys.executable, "-m", "rpbot.sandbox.emulator", "--port", str(port)]
-    # Its stderr is ours, so anything it logs shows up here.
-    process = await asyncio.create_subprocess_exec(
-        *command, "--token", TOKEN, stdout=asyncio.subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as session:
-            for _ in range(200):
-                if process.returncode is not None:
-                    raise RuntimeError(f"the emulator exited at start ({process.returncode})")
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with session.get(f"{url}/_emulator/stats") as response:
-                        if response.status == 200:
-                            break
-                await asyncio.sleep(0.05)
-            else:
-                raise RuntimeError("the emulator did not start within 10 s")
-        yield url, process.pid
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 10)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
 
 
 class Driver(RemoteEmulator):
@@ -417,37 +364,6 @@ async def rpbot_phase(driver: Driver, url: str, database_url: str, count: int) -
 # -- databases -------------------------------------------------------------------------------
 
 
-@contextlib.asynccontextmanager
-async def scratch_database(admin_url: str | None) -> AsyncIterator[tuple[str, str]]:
-    """A fresh database URL and its description: SQLite in a temp dir, or PostgreSQL scratch."""
-    if admin_url is None:
-        with tempfile.TemporaryDirectory(prefix="rpbot-bench-") as folder:
-            path = Path(folder) / "bench.db"
-            yield f"sqlite+aiosqlite:///{path}", "SQLite (WAL) in a temporary folder"
-        return
-    import asyncpg  # type: ignore[import-untyped]  # only needed for PostgreSQL
-
-    parsed = make_url(admin_url)
-    if not parsed.drivername.startswith("postgres"):
-        raise SystemExit("--database-url must be a postgresql:// URL (the default is SQLite)")
-    name = f"rpbot_bench_{os.getpid()}_{secrets.token_hex(3)}"
-    dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(dsn)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    scratch = parsed.set(drivername="postgresql+asyncpg", database=name)
-    try:
-        yield scratch.render_as_string(hide_password=False), f"PostgreSQL scratch database {name}"
-    finally:
-        connection = await asyncpg.connect(dsn)
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()
-
-
 # -- report --------------------------------------------------------------------------------
 
 
@@ -481,7 +397,7 @@ def peak_rss_kib() -> int:
 
 async def main_async(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    async with emulator_process() as (url, pid), Driver(url, pid) as driver:
+    async with emulator_process() as (url, _, pid), Driver(url, pid) as driver:
         print(
             f"{args.people} people x {len(PATTERN)} updates each; emulator in its own process at "
             f"{url}; python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
@@ -490,7 +406,10 @@ async def main_async(args: argparse.Namespace) -> None:
         ticks, stolen = cpu_ticks()
         echo = await echo_phase(driver, url, args.people)
         echo_rss = peak_rss_kib()
-        async with scratch_database(args.database_url) as (database_url, description):
+        async with scratch_database(args.database_url, "rpbot-bench") as (
+            database_url,
+            description,
+        ):
             print(f"rpbot database: {description}")
             rp = await rpbot_phase(driver, url, database_url, args.people)
         rp_rss = peak_rss_kib()
