@@ -46,3 +46,4 @@ class Handled:
     notice: str | None = None
     leave_chat: bool = False
     rows: list[OutboxMessage] = field(default_factory=list)
+    wake: set[str] = field(default_factory=set)

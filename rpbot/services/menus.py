@@ -61,6 +61,8 @@ PRACTITIONER_COMMANDS = (
     ("newfamily", "Add a family"),
     ("invite", "Invite a parent or child"),
     ("schedule", "Reminders for a family member"),
+    ("digest", "This week's digest, now"),
+    ("digestsettings", "When your weekly digest comes"),
     ("help", "How this works"),
 )
 

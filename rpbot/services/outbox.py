@@ -8,6 +8,7 @@ menu for one chat), ``document``, ``photo`` and ``leave``.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -79,6 +80,7 @@ class Outbox:
         self.worker = worker
         self.chats: set[int] = set()
         self.rows: list[OutboxMessage] = []
+        self.wake: set[str] = set()  # work to start right after commit, e.g. "digests"
 
     async def _add(
         self, chat_id: int, method: str, payload: dict[str, Any], **kw: Any
@@ -143,6 +145,23 @@ class Outbox:
         """Queue a text document (HTML or JSON) to send."""
         payload = {"filename": filename, "content": content, "caption": caption}
         await self._add(chat_id, "document", payload, member_id=member_id)
+
+    async def photo(
+        self,
+        chat_id: int,
+        png: bytes,
+        caption: str,
+        *,
+        filename: str = "chart.png",
+        member_id: int | None = None,
+    ) -> None:
+        """Queue a picture (e.g. a digest chart; the bytes are kept base64-encoded)."""
+        payload = {
+            "filename": filename,
+            "content_b64": base64.b64encode(png).decode("ascii"),
+            "caption": caption,
+        }
+        await self._add(chat_id, "photo", payload, member_id=member_id)
 
     async def leave(self, chat_id: int) -> None:
         """Queue leaving a group chat."""

@@ -12,6 +12,8 @@ from typing import Any
 
 from rpbot.engine import NATIONS
 from rpbot.services.callbacks import parse_practitioner, practitioner_data
+from rpbot.services.digest_desk import ACTIONS as DIGEST_ACTIONS
+from rpbot.services.digest_desk import DigestDesk
 from rpbot.services.enrolment import (
     INVITE_TTL,
     EnrolmentError,
@@ -39,7 +41,9 @@ HELP = (
     "/family NAME - members and last activity\n"
     "/newfamily - add a family\n"
     "/invite - invite a parent or child (you get a link to send them)\n"
-    "/schedule - a family member's reminders: add, pause, resume, remove"
+    "/schedule - a family member's reminders: add, pause, resume, remove\n"
+    "/digest - this week's digest now (/digest NAME for one family)\n"
+    "/digestsettings - when your weekly digest comes"
 )
 REFUSED = "That isn't one of your families."
 
@@ -47,9 +51,10 @@ REFUSED = "That isn't one of your families."
 class PractitionerDesk:
     """Handles every update from a practitioner."""
 
-    def __init__(self, bot_username: str, schedules: ScheduleDesk) -> None:
+    def __init__(self, bot_username: str, schedules: ScheduleDesk, digests: DigestDesk) -> None:
         self.bot_username = bot_username
         self.schedules = schedules
+        self.digests = digests
 
     async def handle(
         self,
@@ -62,6 +67,7 @@ class PractitionerDesk:
         """Act on one update; return a short notice for a button press, if any."""
         turn = _Turn(repos, out, practitioner, incoming.chat_id, now, self.bot_username)
         turn.schedules = self.schedules
+        turn.digests = self.digests
         return await turn.handle(incoming)
 
 
@@ -84,6 +90,7 @@ class _Turn:
         self.now = now
         self.bot_username = bot_username
         self.schedules: ScheduleDesk
+        self.digests: DigestDesk
 
     async def handle(self, incoming: Incoming) -> str | None:
         """Act on one update."""
@@ -128,6 +135,10 @@ class _Turn:
         elif command == "newfamily":
             await self._set_pending({"action": "newfamily"})
             await out.send(self.chat, "What is the family's name? (For example: Green)")
+        elif command in ("digest", "digestsettings"):
+            await self.digests.command(
+                repos, out, practitioner, self.chat, command, incoming.args, self.now
+            )
         elif command == "schedule":
             families = await repos.families.for_practitioner(practitioner.id or 0)
             await self._choose_family(families, "sch", "Reminders for which family?")
@@ -209,6 +220,13 @@ class _Turn:
             if notice is not None:
                 await repos.audit.record(now, "practitioner", practitioner.id, "refused_schedule")
             return notice
+        if action in DIGEST_ACTIONS:
+            notice = await self.digests.button(
+                repos, out, practitioner, self.chat, action, args, now
+            )
+            if notice is not None:
+                await repos.audit.record(now, "practitioner", practitioner.id, "refused_digest")
+            return notice
         if action == "nation" and args and args[0] in NATIONS:
             pending = json.loads(practitioner.pending_json or "null")
             if not pending or pending.get("action") != "newfamily" or "name" not in pending:
@@ -249,6 +267,9 @@ class _Turn:
 
     async def _pending_text(self, pending: dict[str, Any], text: str) -> None:
         repos, out, practitioner, now = self.repos, self.out, self.practitioner, self.now
+        if pending.get("action") == "digesttime":
+            await self.digests.typed_time(repos, out, practitioner, self.chat, text, now)
+            return
         if not text or len(text) > 120:
             await out.send(
                 self.chat, "Please send a name of 1-120 characters (or /help to cancel)."

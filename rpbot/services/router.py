@@ -12,6 +12,8 @@ from datetime import timedelta
 from rpbot.clock import Clock
 from rpbot.engine import Library
 from rpbot.services.conversation import Conversations
+from rpbot.services.digest_desk import DigestDesk
+from rpbot.services.digests import DigestRunner, Digests
 from rpbot.services.enrolment import redeem
 from rpbot.services.family_desk import FamilyDesk
 from rpbot.services.incoming import Handled, Incoming
@@ -20,6 +22,7 @@ from rpbot.services.practitioner_desk import PractitionerDesk
 from rpbot.services.reminders import SWEEP_LIMIT, Reminders, SweepReport
 from rpbot.services.schedule_desk import ScheduleDesk
 from rpbot.storage.db import Database
+from rpbot.storage.tables import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +57,10 @@ class UpdateRouter:
         self.conversations = Conversations(library)
         self.reminders = Reminders(library, self.conversations, grace)
         self.family_desk = FamilyDesk(library, self.conversations, self.reminders)
+        self.digests = Digests(library)
+        self.digest_runner = DigestRunner(db, self.digests, worker)
         self.practitioner_desk = PractitionerDesk(
-            bot_username, ScheduleDesk(library, self.reminders)
+            bot_username, ScheduleDesk(library, self.reminders), DigestDesk(self.digests)
         )
 
     def set_bot_username(self, username: str) -> None:
@@ -72,7 +77,7 @@ class UpdateRouter:
                 log.info("update %s already processed; skipped", incoming.update_id)
                 return Handled(chats={incoming.chat_id})
             out = Outbox(repos, now, self.worker)
-            handled = Handled(chats=out.chats, rows=out.rows)
+            handled = Handled(chats=out.chats, rows=out.rows, wake=out.wake)
             if incoming.chat_type != "private":
                 await out.send(incoming.chat_id, GROUP_TEXT)
                 await out.leave(incoming.chat_id)
@@ -122,3 +127,16 @@ class UpdateRouter:
                 # still be closed (flows expire after days, not weeks).
                 await repos.outbox.prune(now - OUTBOX_KEEP)
             return report
+
+    async def run_digests(self, *, everyone_now: bool = False) -> list[OutboxMessage]:
+        """Build and queue the digests that are due or asked for; return the queued rows.
+
+        ``everyone_now`` first asks for an on-demand digest for every practitioner (the
+        sandbox's "Send weekly digest now").
+        """
+        now = self.clock.now()
+        if everyone_now:
+            async with self.db.transaction() as repos:
+                for practitioner in await repos.practitioners.all():
+                    await self.digests.request(repos, practitioner, now)
+        return await self.digest_runner.run(now)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from rpbot.storage._digests import AlertRepo, DigestRepo, DigestSourceRepo
 from rpbot.storage._people import (
     FamilyRepo,
     InviteAttemptRepo,
@@ -20,9 +21,12 @@ from rpbot.storage._runs import AnswerRepo, OutboxRepo, RunRepo
 from rpbot.storage._schedules import DueRunRepo, ReminderRepo, ScheduleRepo
 
 __all__ = [
+    "AlertRepo",
     "AnswerRepo",
     "AuditRepo",
     "CounterRepo",
+    "DigestRepo",
+    "DigestSourceRepo",
     "DueRunRepo",
     "FamilyRepo",
     "InviteAttemptRepo",
@@ -57,3 +61,6 @@ class Repos:
         self.schedules = ScheduleRepo(session)
         self.reminders = ReminderRepo(session)
         self.due_runs = DueRunRepo(session)
+        self.digests = DigestRepo(session)
+        self.alerts = AlertRepo(session)
+        self.digest_source = DigestSourceRepo(session)

@@ -57,6 +57,9 @@ class Practitioner(SQLModel, table=True):
     language: str = Field(default="en", max_length=8)
     pending_json: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = _when()
+    digest_days: str = Field(default="mon", max_length=40)
+    digest_time: str = Field(default="08:30", max_length=5)
+    digest_next_at: datetime | None = _when(default=None, index=True)
 
 
 class Family(SQLModel, table=True):
@@ -264,3 +267,63 @@ class Reminder(SQLModel, table=True):
     sent_at: datetime | None = _when(default=None)
     answered_at: datetime | None = _when(default=None)
     created_at: datetime = _when()
+
+
+class SafeguardingAlert(SQLModel, table=True):
+    """A safeguarding concern noticed in someone's words: kept, alerted, acknowledged.
+
+    ``text`` holds the words that raised it (free text, so it can be encrypted at rest).
+    ``member_id`` is cleared when a person is erased; the alert itself is kept, de-identified.
+    """
+
+    __tablename__ = "safeguarding_alerts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    family_id: int = Field(foreign_key="families.id", index=True)
+    member_id: int | None = Field(default=None, foreign_key="members.id", index=True)
+    practitioner_id: int = Field(foreign_key="practitioners.id", index=True)
+    role: str = Field(max_length=10)
+    categories: str = Field(max_length=200)
+    text: str | None = Field(default=None, sa_type=Text)
+    flow_id: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="open", max_length=16, index=True)
+    created_at: datetime = _when(index=True)
+    acknowledged_at: datetime | None = _when(default=None)
+    acknowledged_action: str | None = Field(default=None, max_length=16)
+    realert_at: datetime | None = _when(default=None, index=True)
+    escalated_at: datetime | None = _when(default=None)
+
+
+class Digest(SQLModel, table=True):
+    """One practitioner digest: due, built and queued to the outbox once.
+
+    ``kind`` is ``weekly`` (scheduled; unique per practitioner and due time, so two processes
+    never send the same week twice) or ``on_demand`` (``/digest``, optionally one family).
+    """
+
+    __tablename__ = "digests"
+    __table_args__ = (
+        Index(
+            "uq_weekly_digest",
+            "practitioner_id",
+            "due_at",
+            unique=True,
+            sqlite_where=text("kind = 'weekly'"),
+            postgresql_where=text("kind = 'weekly'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    practitioner_id: int = Field(foreign_key="practitioners.id", index=True)
+    kind: str = Field(default="weekly", max_length=16)
+    family_id: int | None = Field(default=None, foreign_key="families.id")
+    period_start: datetime = _when()
+    period_end: datetime = _when()
+    due_at: datetime = _when()
+    status: str = Field(default="pending", max_length=16, index=True)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claim_expires_at: datetime | None = _when(default=None)
+    attempts: int = Field(default=0)
+    families: int = Field(default=0)
+    created_at: datetime = _when()
+    queued_at: datetime | None = _when(default=None)

@@ -104,6 +104,7 @@ class TelegramBot:
                 if not report.full:
                     break
             await sending[-1]
+            await self.send_digests()
         except asyncio.CancelledError:  # shutting down: stop sending; the claims will lapse
             for task in sending:
                 task.cancel()
@@ -126,6 +127,18 @@ class TelegramBot:
             await self.sender.deliver(handled.rows)
         else:  # e.g. an update seen before: send whatever it left behind
             await self.sender.flush(handled.chats)
+        if "digests" in handled.wake:
+            await self.send_digests()
+
+    async def send_digests(self, *, everyone_now: bool = False) -> int:
+        """Build the digests that are due or asked for and send them; return messages sent.
+
+        ``everyone_now``: a digest of the last 7 days for every practitioner right away.
+        """
+        rows = await self.router.run_digests(everyone_now=everyone_now)
+        if rows:
+            await self.sender.deliver(rows)
+        return len(rows)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log first (no message text), then tell the person their answers are safe."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import logging
@@ -90,6 +91,10 @@ async def call(bot: Bot, row: OutboxMessage, ref: OutboxMessage | None) -> int |
     if row.method == "document":
         document = InputFile(payload["content"].encode("utf-8"), filename=payload["filename"])
         message = await bot.send_document(chat_id, document, caption=payload.get("caption"))
+        return message.message_id
+    if row.method == "photo":
+        picture = InputFile(base64.b64decode(payload["content_b64"]), filename=payload["filename"])
+        message = await bot.send_photo(chat_id, picture, caption=payload.get("caption"))
         return message.message_id
     if row.method == "leave":
         await bot.leave_chat(chat_id)
