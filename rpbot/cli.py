@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from rpbot import cli_admin
+from rpbot import cli_admin, cli_digest
 from rpbot.config import load_settings
 from rpbot.dialogues import DEFAULT_DIR, load_library
 from rpbot.engine import NATIONS, DialogueError, Library
@@ -27,6 +27,7 @@ app.add_typer(cli_admin.practitioner_app, name="practitioner")
 app.add_typer(cli_admin.family_app, name="family")
 app.add_typer(cli_admin.invite_app, name="invite")
 app.add_typer(cli_admin.schedule_app, name="schedule")
+app.add_typer(cli_digest.digest_app, name="digest")
 app.command("run", help="Run the bot (needs TELEGRAM_BOT_TOKEN); Ctrl-C stops it.")(
     cli_admin.run_bot
 )

@@ -198,7 +198,9 @@ def build_family(
         boundaries=tuple(_entries(fam, "boundaries_and_consequences", vocabulary)),
         learning=tuple(_learning(fam, vocabulary)),
         children=tuple(c for c in children if c.shared or c.private_count),
-        chores=tuple(_chores(fam, m) for m in fam.members if m.role == "child"),
+        chores=tuple(
+            c for m in fam.members if m.role == "child" if (c := _chores(fam, m)).agreed or c.done
+        ),
         alerts=alerts,
         next_week=tuple(_next_week(fam, vocabulary)),
         quiet=quiet,
@@ -424,7 +426,8 @@ def _flags(
     flags: list[Flag] = []
     open_alerts = sum(1 for a in alerts if a.status == "open")
     if open_alerts:
-        flags.append(Flag("urgent", f"{open_alerts} safeguarding alert(s) not acknowledged"))
+        noun = "alert" if open_alerts == 1 else "alerts"
+        flags.append(Flag("urgent", f"{open_alerts} safeguarding {noun} not yet acknowledged"))
     if len(alerts) > open_alerts:
         flags.append(Flag("attention", "Safeguarding alert this week (acknowledged)"))
     flags += [

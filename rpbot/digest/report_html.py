@@ -184,7 +184,7 @@ def _children(family: FamilyDigest, tz: str) -> str:
     for child in family.children:
         out += [_entry(x, tz) for x in child.shared]
         if child.private_count:
-            out.append(f"<p>{e(child.name)} kept {child.private_count} answer(s) private 🔒</p>")
+            out.append(f"<p>{e(child.name)} kept {child.private_count} activities private 🔒</p>")
     return "<h3>Children's words</h3>" + "".join(out) if out else ""
 
 

@@ -266,7 +266,7 @@ def _children(family: FamilyDigest, tz: str) -> str:
         if child.private_count:
             count = child.private_count
             lines.append(
-                f"• {h(child.name)} kept {count} {'answer' if count == 1 else 'answers'} private 🔒"
+                f"• {h(child.name)} kept {count} {'activity' if count == 1 else 'activities'} private 🔒"
             )
     return "\n".join(["<b>Children's words</b>", *lines]) if lines else ""
 
