@@ -22,6 +22,7 @@ from rpbot.services.enrolment import (
     create_invite,
     deep_link,
 )
+from rpbot.services.privacy import configure_keys
 from rpbot.services.reminders import Reminders
 from rpbot.storage.db import Database, safe_url, upgrade
 from rpbot.storage.errors import StorageError
@@ -53,6 +54,7 @@ def _in_transaction(settings: Settings, work: Callable[[Repos], Awaitable[T]]) -
             await db.dispose()
 
     try:
+        configure_keys(settings)  # encrypted answers need RPBOT_DATA_KEY to be read
         if settings.database_url.startswith("sqlite"):
             upgrade(settings.database_url)
         return asyncio.run(main())
@@ -234,19 +236,24 @@ def schedule_remove(
 def run_bot() -> None:
     """Run the bot against the Bot API until Ctrl-C (the production entry point)."""
     from rpbot.dialogues import load_library
+    from rpbot.logs import quiet_library_logs
+    from rpbot.safeguarding import RulesError, default_screener
     from rpbot.telegram.app import TelegramBot
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # httpx logs every request URL, and Bot API URLs contain the token: keep it quiet.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    quiet_library_logs()  # no token or message text in logs
     try:
         settings = load_settings()
         settings.require_token()
+        configure_keys(settings)
         library = load_library([settings.dialogues_dir])
+        default_screener()
         if settings.database_url.startswith("sqlite"):
             upgrade(settings.database_url)
     except (ConfigError, StorageError) as exc:
         raise _fail(str(exc)) from exc
+    except RulesError as exc:
+        raise _fail(f"The safeguarding rules are invalid; fix them first:\n{exc}") from exc
     except DialogueError as exc:
         raise _fail(f"The dialogues are invalid; fix them first:\n{exc}") from exc
 
@@ -258,7 +265,11 @@ def run_bot() -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
-        await bot.start()
+        try:
+            await bot.start()  # refuses an encrypted database without RPBOT_DATA_KEY
+        except StorageError:
+            await db.dispose()
+            raise
         typer.echo(f"rpbot is running (database {safe_url(settings.database_url)}). Ctrl-C stops.")
         try:
             await stop.wait()
@@ -266,4 +277,7 @@ def run_bot() -> None:
             await bot.stop()
             await db.dispose()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except StorageError as exc:
+        raise _fail(str(exc)) from exc

@@ -6,6 +6,7 @@ Tests build :class:`Settings` directly with keyword arguments instead of patchin
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -77,6 +78,33 @@ class Settings(BaseSettings):
         30.0,
         validation_alias="RPBOT_OUTBOX_RETRY_SECONDS",
         description="How often messages that failed on a network error are tried again.",
+    )
+    safeguarding_realert_minutes: float = Field(
+        60.0,
+        gt=0,
+        validation_alias="RPBOT_SAFEGUARDING_REALERT_MINUTES",
+        description="An unacknowledged safeguarding alert is sent again after this long.",
+    )
+    safeguarding_escalation_chat_id: int | None = Field(
+        None,
+        validation_alias="RPBOT_SAFEGUARDING_ESCALATION_CHAT_ID",
+        description="A duty chat that also gets alerts nobody acknowledged in time.",
+    )
+    data_key: SecretStr | None = Field(
+        None,
+        validation_alias="RPBOT_DATA_KEY",
+        description="Fernet key(s), comma-separated, newest first: encrypts answers at rest.",
+    )
+    erasure_mode: Literal["delete", "pseudonymise"] = Field(
+        "delete",
+        validation_alias="RPBOT_ERASURE_MODE",
+        description="What /forget does: delete answers, or keep them without the person's name.",
+    )
+    retention_days: int | None = Field(
+        None,
+        ge=1,
+        validation_alias="RPBOT_RETENTION_DAYS",
+        description="Answers older than this many days are purged (unset: kept).",
     )
 
     @property

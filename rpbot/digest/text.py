@@ -265,9 +265,8 @@ def _children(family: FamilyDigest, tz: str) -> str:
         lines += [_entry_line(entry, tz, title=True) for entry in child.shared]
         if child.private_count:
             count = child.private_count
-            lines.append(
-                f"• {h(child.name)} kept {count} {'activity' if count == 1 else 'activities'} private 🔒"
-            )
+            noun = "activity" if count == 1 else "activities"
+            lines.append(f"• {h(child.name)} kept {count} {noun} private 🔒")
     return "\n".join(["<b>Children's words</b>", *lines]) if lines else ""
 
 

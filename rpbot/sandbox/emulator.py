@@ -46,8 +46,11 @@ class BotApiEmulator:
         *,
         rate_limit: RateLimit | None = None,
         now: Callable[[], float] = time.time,
+        first_update_id: int = 1,
     ) -> None:
-        self.state = EmulatorState(token, bot_username, rate_limit=rate_limit, now=now)
+        self.state = EmulatorState(
+            token, bot_username, rate_limit=rate_limit, now=now, first_update_id=first_update_id
+        )
         self._runner: web.AppRunner | None = None
         self._host = "127.0.0.1"
         self._port: int | None = None

@@ -130,6 +130,7 @@ class EmulatorState:
         *,
         rate_limit: RateLimit | None = None,
         now: Callable[[], float] = time.time,
+        first_update_id: int = 1,
     ) -> None:
         self.token = token
         self.bot_id = int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 1
@@ -156,7 +157,8 @@ class EmulatorState:
         self.updates_changed = Signal()
         self.chats_changed = Signal()
         self.closing = False
-        self._update_ids = itertools.count(1)
+        # Telegram's update ids only grow; a bot that kept its database expects that.
+        self._update_ids = itertools.count(first_update_id)
         self._file_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
 

@@ -16,6 +16,16 @@ ANSWER = "a1"
 MENU = "m1"
 PRACTITIONER = "p1"
 MAX_BYTES = 64
+MAX_ID_DIGITS = 18  # a database id (64-bit); longer numbers are never ours
+
+
+def is_id(text: str) -> bool:
+    """Whether ``text`` is an id our buttons carry: ASCII digits that fit in 64 bits.
+
+    (``str.isdigit`` alone accepts "²" and numbers too large for the database, both of which
+    a forged button can carry.)
+    """
+    return text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +51,7 @@ def parse_answer(data: str) -> AnswerPress | None:
     if len(parts) != 4 or parts[0] != ANSWER:
         return None
     _, run, prompt, value = parts
-    if not (run.isdigit() and prompt.isdigit()) or not value:
+    if not (is_id(run) and is_id(prompt)) or not value:
         return None
     return AnswerPress(int(run), int(prompt), value)
 
@@ -68,4 +78,8 @@ def practitioner_data(*parts: object) -> str:
 def parse_practitioner(data: str) -> list[str] | None:
     """The parts after the prefix of a practitioner button, or None."""
     parts = data.split(":")
-    return parts[1:] if parts[0] == PRACTITIONER and len(parts) > 1 else None
+    if parts[0] != PRACTITIONER or len(parts) < 2 or not data.isascii():
+        return None  # every part of our practitioner buttons is ASCII
+    if any(part.isdigit() and not is_id(part) for part in parts):
+        return None  # a number too long to be an id: forged
+    return parts[1:]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from rpbot.engine import ButtonInput, CommandInput, Input, Library, MediaInput, Session, TextInput
@@ -18,10 +19,15 @@ from rpbot.services.menus import (
     menu_buttons,
 )
 from rpbot.services.outbox import Outbox
+from rpbot.services.privacy_desk import PRIVACY_COMMANDS, PrivacyDesk, parse_privacy
+from rpbot.services.refusals import refuse
 from rpbot.services.reminder_settings import ReminderSettings, parse_settings
 from rpbot.services.reminders import Reminders, parse_reminder
+from rpbot.services.safeguarding import Safeguarding
 from rpbot.storage.repos import Repos
 from rpbot.storage.tables import Family, FlowRun, Member
+
+log = logging.getLogger(__name__)
 
 ACTIVE_EVERY = timedelta(minutes=5)
 MOVED_ON = "That question has moved on - please use the latest one 🙂"
@@ -42,11 +48,13 @@ HELP = {
         "I help you keep your programme going between sessions: a diary, check-ins, "
         "reflections and short learning. Tap a button or use the menu. Inside any activity: "
         "/back changes your last answer, /skip skips an optional question, /stop finishes for "
-        "now - your answers are always kept. Your practitioner sees what you share."
+        "now - your answers are always kept. Your practitioner sees what you share. "
+        "/mydata sends you a copy of what I keep about you; /forget deletes it."
     ),
     "child": (
         "I ask you easy questions. Tap a button or type. /back goes back, /skip skips, /stop "
-        "stops. There are no wrong answers, and you can stop any time 🙂"
+        "stops. There are no wrong answers, and you can stop any time 🙂 "
+        "/mydata shows what I've saved about you, /forget deletes it."
     ),
 }
 
@@ -55,11 +63,17 @@ class FamilyDesk:
     """Handles every update from a known parent or child."""
 
     def __init__(
-        self, library: Library, conversations: Conversations, reminders: Reminders
+        self,
+        library: Library,
+        conversations: Conversations,
+        reminders: Reminders,
+        safeguarding: Safeguarding | None = None,
     ) -> None:
+        self.safeguarding = safeguarding or Safeguarding()
         self.library = library
         self.conversations = conversations
         self.reminders = reminders
+        self.privacy = PrivacyDesk(library)  # the router shares its own (see UpdateRouter)
         self.settings = ReminderSettings(reminders)
 
     async def handle(
@@ -81,6 +95,10 @@ class FamilyDesk:
             member.active = True
             await repos.members.save(member)
         run = await repos.runs.active_for(member.id or 0, lock=True)
+        if incoming.kind in ("text", "media") and incoming.text:
+            # Screened before anything else sees the words; the activity then carries on.
+            flow_id = run.flow_id if run is not None else None
+            await self.safeguarding.check(repos, out, member, family, incoming.text, flow_id, now)
         if incoming.kind == "command" and member.pending_json is not None:
             member.pending_json = None  # any command leaves a half-done settings change
             await repos.members.save(member)
@@ -142,6 +160,8 @@ class FamilyDesk:
             await self.settings.show(repos, out, member, now)
         elif command == "help":
             await out.send(member.chat_id or 0, HELP[member.role], member_id=member.id)
+        elif command in PRIVACY_COMMANDS:
+            await self.privacy.member_command(repos, out, member, family, command, now)
         elif engine_command is not None:
             await self.show_menu(out, member, NOTHING_RUNNING)
         else:
@@ -179,6 +199,9 @@ class FamilyDesk:
         press = parse_answer(data)
         if press is not None:
             if run is None or press.run_id != run.id:
+                pressed = await repos.runs.by_id(press.run_id)
+                if pressed is not None and pressed.member_id != member.id:  # forged: not theirs
+                    await refuse(repos, now, "member", member.id, "run", press.run_id)
                 return MOVED_ON
             if press.prompt != Session.from_json(run.session_json).prompt:
                 return MOVED_ON  # an older question of this run: nothing changes
@@ -194,6 +217,11 @@ class FamilyDesk:
         setting = parse_settings(data)
         if setting is not None:
             return await self.settings.press(repos, out, member, setting[0], setting[1], now)
+        privacy = parse_privacy(data)
+        if privacy is not None:
+            return await self.privacy.member_button(
+                repos, out, member, family, privacy, incoming.message_id, now
+            )
         target = parse_menu(data)
         if target is not None:
             learn = target == LEARN and member.role == "parent"
@@ -201,5 +229,7 @@ class FamilyDesk:
                 await self.open(repos, out, member, family, target, now)
                 title = self.library[target].title if target in self.library else "Learn"
                 return pick_language(title, member.language)
-            return NOT_AVAILABLE
+        # Another role's menu entry, a practitioner's tool, or data no button of ours carries.
+        kind = data.split(":")[0] if data.split(":")[0] in ("m1", "p1") else "unrecognised"
+        log.warning("member %s: %s button refused", member.id, kind)
         return NOT_AVAILABLE

@@ -54,6 +54,8 @@ COMMON_COMMANDS = (
     ("reminders", "Your reminders: times, pause, resume"),
     ("help", "How this works"),
     ("stop", "Stop what you're doing (answers are kept)"),
+    ("mydata", "A copy of everything kept about you"),
+    ("forget", "Delete your data"),
 )
 PRACTITIONER_COMMANDS = (
     ("families", "Your families"),
@@ -63,6 +65,7 @@ PRACTITIONER_COMMANDS = (
     ("schedule", "Reminders for a family member"),
     ("digest", "This week's digest, now"),
     ("digestsettings", "When your weekly digest comes"),
+    ("mydata", "What the bot keeps about you"),
     ("help", "How this works"),
 )
 

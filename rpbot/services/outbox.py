@@ -141,9 +141,12 @@ class Outbox:
         caption: str,
         *,
         member_id: int | None = None,
+        secret: bool = False,
     ) -> None:
-        """Queue a text document (HTML or JSON) to send."""
-        payload = {"filename": filename, "content": content, "caption": caption}
+        """Queue a text document (HTML or JSON) to send (``secret``: as for :meth:`send`)."""
+        payload: dict[str, Any] = {"filename": filename, "content": content, "caption": caption}
+        if secret:
+            payload["secret"] = True
         await self._add(chat_id, "document", payload, member_id=member_id)
 
     async def photo(

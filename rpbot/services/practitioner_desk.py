@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from rpbot.engine import NATIONS
+from rpbot.engine.answers import visible
 from rpbot.services.callbacks import parse_practitioner, practitioner_data
 from rpbot.services.digest_desk import ACTIONS as DIGEST_ACTIONS
 from rpbot.services.digest_desk import DigestDesk
@@ -24,6 +25,10 @@ from rpbot.services.enrolment import (
 from rpbot.services.incoming import Incoming
 from rpbot.services.menus import commands_for
 from rpbot.services.outbox import Outbox, OutButton
+from rpbot.services.privacy_desk import PRIVACY_COMMANDS, PrivacyDesk
+from rpbot.services.refusals import refuse, target_id
+from rpbot.services.safeguarding import ACTIONS as ALERT_ACTIONS
+from rpbot.services.safeguarding import Safeguarding
 from rpbot.services.schedule_desk import ACTIONS as SCHEDULE_ACTIONS
 from rpbot.services.schedule_desk import ScheduleDesk
 from rpbot.storage.repos import Repos
@@ -43,18 +48,29 @@ HELP = (
     "/invite - invite a parent or child (you get a link to send them)\n"
     "/schedule - a family member's reminders: add, pause, resume, remove\n"
     "/digest - this week's digest now (/digest NAME for one family)\n"
-    "/digestsettings - when your weekly digest comes"
+    "/digestsettings - when your weekly digest comes\n"
+    "/mydata - a copy of what the bot keeps about you"
 )
 REFUSED = "That isn't one of your families."
+#: What the first argument of a /schedule button names (the rest name a member).
+SCHEDULE_TARGETS = {"sch": "family", "schp": "schedule", "schu": "schedule", "schr": "schedule"}
 
 
 class PractitionerDesk:
     """Handles every update from a practitioner."""
 
-    def __init__(self, bot_username: str, schedules: ScheduleDesk, digests: DigestDesk) -> None:
+    def __init__(
+        self,
+        bot_username: str,
+        schedules: ScheduleDesk,
+        digests: DigestDesk,
+        safeguarding: Safeguarding,
+    ) -> None:
         self.bot_username = bot_username
         self.schedules = schedules
         self.digests = digests
+        self.privacy = PrivacyDesk()  # the router shares its own (see UpdateRouter)
+        self.safeguarding = safeguarding
 
     async def handle(
         self,
@@ -68,6 +84,8 @@ class PractitionerDesk:
         turn = _Turn(repos, out, practitioner, incoming.chat_id, now, self.bot_username)
         turn.schedules = self.schedules
         turn.digests = self.digests
+        turn.privacy = self.privacy
+        turn.safeguarding = self.safeguarding
         return await turn.handle(incoming)
 
 
@@ -91,6 +109,8 @@ class _Turn:
         self.bot_username = bot_username
         self.schedules: ScheduleDesk
         self.digests: DigestDesk
+        self.privacy: PrivacyDesk
+        self.safeguarding: Safeguarding
 
     async def handle(self, incoming: Incoming) -> str | None:
         """Act on one update."""
@@ -145,6 +165,10 @@ class _Turn:
         elif command == "invite":
             families = await repos.families.for_practitioner(practitioner.id or 0)
             await self._choose_family(families, "inv", "Invite someone to which family?")
+        elif command in PRIVACY_COMMANDS:
+            await self.privacy.practitioner_command(
+                repos, out, practitioner, self.chat, command, self.now
+            )
         else:
             await out.send(self.chat, f"I don't know that command.\n\n{HELP}")
 
@@ -196,14 +220,7 @@ class _Turn:
         repos, practitioner, now = self.repos, self.practitioner, self.now
         family = await repos.families.by_id(int(raw)) if raw.isdigit() else None
         if family is None or family.practitioner_id != practitioner.id:
-            await repos.audit.record(
-                now,
-                "practitioner",
-                practitioner.id,
-                "refused_family",
-                "family",
-                int(raw) if raw.isdigit() else None,
-            )
+            await refuse(repos, now, "practitioner", practitioner.id, "family", target_id(raw))
             return None
         return family
 
@@ -217,15 +234,38 @@ class _Turn:
             notice = await self.schedules.button(
                 repos, out, practitioner, self.chat, action, args, now
             )
-            if notice is not None:
-                await repos.audit.record(now, "practitioner", practitioner.id, "refused_schedule")
+            if notice == REFUSED:  # someone else's family, member or schedule (not a stale tap)
+                what = SCHEDULE_TARGETS.get(action, "member")
+                raw = args[0] if args else ""
+                await refuse(
+                    repos,
+                    now,
+                    "practitioner",
+                    practitioner.id,
+                    "schedule",
+                    target_id(raw),
+                    target_type=what,
+                )
             return notice
+        if action in ALERT_ACTIONS:
+            return await self.safeguarding.press(
+                repos, out, practitioner, self.chat, action, args, now
+            )
         if action in DIGEST_ACTIONS:
             notice = await self.digests.button(
                 repos, out, practitioner, self.chat, action, args, now
             )
-            if notice is not None:
-                await repos.audit.record(now, "practitioner", practitioner.id, "refused_digest")
+            if notice == REFUSED:  # someone else's family
+                raw = args[0] if args else ""
+                await refuse(
+                    repos,
+                    now,
+                    "practitioner",
+                    practitioner.id,
+                    "digest",
+                    target_id(raw),
+                    target_type="family",
+                )
             return notice
         if action == "nation" and args and args[0] in NATIONS:
             pending = json.loads(practitioner.pending_json or "null")
@@ -270,7 +310,7 @@ class _Turn:
         if pending.get("action") == "digesttime":
             await self.digests.typed_time(repos, out, practitioner, self.chat, text, now)
             return
-        if not text or len(text) > 120:
+        if not visible(text) or len(text) > 120:  # zero-width characters alone are no name
             await out.send(
                 self.chat, "Please send a name of 1-120 characters (or /help to cancel)."
             )

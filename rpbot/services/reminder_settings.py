@@ -7,7 +7,9 @@ from datetime import datetime
 
 from rpbot.engine.answers import Parsed, parse_time_text
 from rpbot.scheduling.rules import Rule
+from rpbot.services.callbacks import is_id
 from rpbot.services.outbox import Outbox, OutButton
+from rpbot.services.refusals import refuse
 from rpbot.services.reminders import PAUSE, Reminders
 from rpbot.storage.repos import Repos
 from rpbot.storage.tables import Member, Schedule
@@ -24,7 +26,7 @@ def settings_data(schedule_id: int, action: str) -> str:
 def parse_settings(data: str) -> tuple[int, str] | None:
     """(schedule id, action) from callback data, or None."""
     parts = data.split(":")
-    valid = len(parts) == 3 and parts[0] == SETTINGS and parts[1].isdigit()
+    valid = len(parts) == 3 and parts[0] == SETTINGS and is_id(parts[1])
     if valid and parts[2] in ("pause", "resume", "time"):
         return int(parts[1]), parts[2]
     return None
@@ -79,6 +81,8 @@ class ReminderSettings:
     ) -> str | None:
         """Handle a settings button; return a notice."""
         schedule = await repos.schedules.by_id(schedule_id)
+        if schedule is not None and schedule.member_id != member.id:  # forged: not theirs
+            await refuse(repos, now, "member", member.id, "schedule", schedule_id)
         if schedule is None or schedule.member_id != member.id:
             return "That reminder no longer exists."
         chat = member.chat_id or 0

@@ -22,8 +22,10 @@ from datetime import datetime, timedelta
 from rpbot.engine import Expired, Library, NudgeDue
 from rpbot.engine.text import pick_language
 from rpbot.scheduling.rules import Rule, in_quiet_hours, next_occurrence
+from rpbot.services.callbacks import is_id
 from rpbot.services.conversation import Conversations
 from rpbot.services.outbox import Outbox, OutButton
+from rpbot.services.refusals import refuse
 from rpbot.storage.repos import Repos
 from rpbot.storage.tables import Family, Member, OutboxMessage, Reminder, Schedule
 
@@ -55,7 +57,7 @@ def reminder_data(reminder_id: int, action: str) -> str:
 def parse_reminder(data: str) -> tuple[int, str] | None:
     """(reminder id, action) from callback data, or None."""
     parts = data.split(":")
-    valid = len(parts) == 3 and parts[0] == REMINDER and parts[1].isdigit()
+    valid = len(parts) == 3 and parts[0] == REMINDER and is_id(parts[1])
     if valid and parts[2] in ("start", "later", "skip"):
         return int(parts[1]), parts[2]
     return None
@@ -73,6 +75,7 @@ class SweepReport:
     skipped: int = 0
     nudged: int = 0
     expired: int = 0
+    alerts: int = 0  # safeguarding alerts sent again (nobody acknowledged them in time)
     chats: set[int] = field(default_factory=set)
     rows: list[OutboxMessage] = field(default_factory=list)
     #: A claim took as many rows as it may (``limit``), so more may be due: sweep again.
@@ -88,6 +91,7 @@ class SweepReport:
         self.skipped += other.skipped
         self.nudged += other.nudged
         self.expired += other.expired
+        self.alerts += other.alerts
         self.chats |= other.chats
         self.rows += other.rows
         self.full = other.full
@@ -337,7 +341,10 @@ class Reminders:
     ) -> str | None:
         """Start now / Later / Not today on a reminder; return a short notice."""
         reminder = await repos.reminders.by_id(reminder_id)
-        if reminder is None or reminder.member_id != member.id or reminder.status != "sent":
+        if reminder is not None and reminder.member_id != member.id:  # forged: not theirs
+            await refuse(repos, now, "member", member.id, "reminder", reminder_id)
+            return "That reminder has already been answered."
+        if reminder is None or reminder.status != "sent":
             return "That reminder has already been answered."
         chat = member.chat_id or 0
         if message_id is not None:

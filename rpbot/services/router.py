@@ -16,10 +16,13 @@ from rpbot.services.digest_desk import DigestDesk
 from rpbot.services.digests import DigestRunner, Digests
 from rpbot.services.enrolment import redeem
 from rpbot.services.family_desk import FamilyDesk
+from rpbot.services.flood import COOL_DOWN_TEXT, Flood, FloodGuard
 from rpbot.services.incoming import Handled, Incoming
 from rpbot.services.outbox import Outbox
 from rpbot.services.practitioner_desk import PractitionerDesk
+from rpbot.services.privacy_desk import PrivacyDesk
 from rpbot.services.reminders import SWEEP_LIMIT, Reminders, SweepReport
+from rpbot.services.safeguarding import AlertPolicy, Safeguarding
 from rpbot.services.schedule_desk import ScheduleDesk
 from rpbot.storage.db import Database
 from rpbot.storage.tables import OutboxMessage
@@ -47,6 +50,7 @@ class UpdateRouter:
         bot_username: str = "rpbot",
         grace: timedelta = timedelta(hours=2),
         worker: str | None = None,
+        alerts: AlertPolicy | None = None,
     ) -> None:
         self.worker = worker
         self.db = db
@@ -56,12 +60,24 @@ class UpdateRouter:
         self.timezone = timezone
         self.conversations = Conversations(library)
         self.reminders = Reminders(library, self.conversations, grace)
-        self.family_desk = FamilyDesk(library, self.conversations, self.reminders)
+        self.alert_policy = alerts or AlertPolicy()
+        self.safeguarding = Safeguarding(self.alert_policy)
+        self.family_desk = FamilyDesk(
+            library, self.conversations, self.reminders, self.safeguarding
+        )
         self.digests = Digests(library)
         self.digest_runner = DigestRunner(db, self.digests, worker)
         self.practitioner_desk = PractitionerDesk(
-            bot_username, ScheduleDesk(library, self.reminders), DigestDesk(self.digests)
+            bot_username,
+            ScheduleDesk(library, self.reminders),
+            DigestDesk(self.digests),
+            self.safeguarding,
         )
+        # One privacy desk (erasure mode, retention) shared by both desks and the sweep.
+        self.privacy = PrivacyDesk(library)
+        self.family_desk.privacy = self.privacy
+        self.practitioner_desk.privacy = self.privacy
+        self.flood = FloodGuard()  # per person, in memory (see rpbot.services.flood)
 
     def set_bot_username(self, username: str) -> None:
         """Use the bot's real username in invite links (known after getMe)."""
@@ -70,6 +86,9 @@ class UpdateRouter:
     async def handle(self, incoming: Incoming) -> Handled:
         """Handle one update; say which chats have messages waiting to be sent."""
         now = self.clock.now()
+        flood = self.flood.check(incoming.user_id, now)  # before any database work
+        if flood is Flood.IGNORE:
+            return Handled(chats=set())
         async with self.db.transaction() as repos:
             if incoming.update_id is not None and not await repos.updates.claim(
                 incoming.update_id, now
@@ -78,14 +97,26 @@ class UpdateRouter:
                 return Handled(chats={incoming.chat_id})
             out = Outbox(repos, now, self.worker)
             handled = Handled(chats=out.chats, rows=out.rows, wake=out.wake)
+            if incoming.chat_id == self.alert_policy.escalation_chat_id:
+                return handled  # the duty chat: the bot posts there, and reads nothing
             if incoming.chat_type != "private":
+                log.warning("a %s chat was refused and is left", incoming.chat_type)
                 await out.send(incoming.chat_id, GROUP_TEXT)
                 await out.leave(incoming.chat_id)
                 handled.leave_chat = True
                 return handled
-            if incoming.edited or incoming.detail == "command_for_other_bot":
-                log.info("update %s ignored (%s)", incoming.update_id, incoming.detail or "edited")
+            if flood is Flood.COOL_DOWN:
+                await out.send(incoming.chat_id, COOL_DOWN_TEXT)
                 return handled
+            if incoming.edited or incoming.detail == "command_for_other_bot":
+                log.warning(
+                    "update %s ignored (%s)", incoming.update_id, incoming.detail or "edited"
+                )
+                return handled
+            if incoming.kind == "unsupported":  # a kind reply follows; the kind, never contents
+                log.warning(
+                    "update %s: unsupported message (%s)", incoming.update_id, incoming.detail
+                )
             practitioner = await repos.practitioners.by_telegram_id(incoming.user_id)
             if practitioner is not None:
                 handled.notice = await self.practitioner_desk.handle(
@@ -121,6 +152,8 @@ class UpdateRouter:
         async with self.db.transaction() as repos:
             out = Outbox(repos, now, self.worker)
             report = await self.reminders.sweep(repos, out, now, limit=limit)
+            report.alerts = await self.safeguarding.sweep(repos, out, now, limit=limit)
+            report.full = report.full or report.alerts >= limit
             report.rows = out.rows
             if prune:
                 # Sent messages hold people's words; keep them only while a question may

@@ -143,6 +143,20 @@ class AlertRepo(Repo):
         """Write changes to an alert."""
         await self._put(alert)
 
+    async def due_realerts(self, now: datetime, limit: int = 100) -> list[SafeguardingAlert]:
+        """Claim open alerts whose time to alert again has come."""
+        query = (
+            select(SafeguardingAlert)
+            .where(
+                col(SafeguardingAlert.status) == "open",
+                col(SafeguardingAlert.realert_at) <= aware(now, "now"),
+            )
+            .order_by(col(SafeguardingAlert.realert_at), col(SafeguardingAlert.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list((await self.session.exec(query)).all())
+
     async def for_families(
         self, family_ids: Sequence[int], start: datetime, end: datetime
     ) -> list[SafeguardingAlert]:

@@ -16,6 +16,7 @@ from rpbot.storage._people import (
     MemberRepo,
     PractitionerRepo,
 )
+from rpbot.storage._privacy import PrivacyRepo
 from rpbot.storage._records import AuditRepo, CounterRepo, UpdateRepo
 from rpbot.storage._runs import AnswerRepo, OutboxRepo, RunRepo
 from rpbot.storage._schedules import DueRunRepo, ReminderRepo, ScheduleRepo
@@ -34,6 +35,7 @@ __all__ = [
     "MemberRepo",
     "OutboxRepo",
     "PractitionerRepo",
+    "PrivacyRepo",
     "ReminderRepo",
     "Repos",
     "RunRepo",
@@ -64,3 +66,4 @@ class Repos:
         self.digests = DigestRepo(session)
         self.alerts = AlertRepo(session)
         self.digest_source = DigestSourceRepo(session)
+        self.privacy = PrivacyRepo(session)

@@ -14,6 +14,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from rpbot.storage.crypto import EncryptedText
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored as UTC and always read back timezone-aware."""
@@ -142,7 +144,7 @@ class FlowRun(SQLModel, table=True):
     flow_id: str = Field(max_length=64)
     flow_version: int
     status: str = Field(default="active", max_length=16)
-    session_json: str = Field(sa_type=Text)
+    session_json: str = Field(sa_type=EncryptedText)  # holds answers: encrypted at rest
     started_at: datetime = _when()
     updated_at: datetime = _when()
     expires_at: datetime = _when(index=True)
@@ -163,8 +165,8 @@ class Answer(SQLModel, table=True):
     step_id: str = Field(max_length=64)
     name: str = Field(max_length=64)
     ask_type: str = Field(max_length=16)
-    value_json: str = Field(sa_type=Text)
-    free_text: str | None = Field(default=None, sa_type=Text)
+    value_json: str = Field(sa_type=EncryptedText)
+    free_text: str | None = Field(default=None, sa_type=EncryptedText)
     share: str = Field(max_length=16)
     created_at: datetime = _when(index=True)
 
@@ -183,7 +185,7 @@ class OutboxMessage(SQLModel, table=True):
     chat_id: int = _big(index=True)
     member_id: int | None = Field(default=None, foreign_key="members.id")
     method: str = Field(max_length=32)
-    payload_json: str = Field(sa_type=Text)
+    payload_json: str = Field(sa_type=EncryptedText)  # message texts quote answers
     ref_id: int | None = Field(default=None)
     run_id: int | None = Field(default=None, index=True)
     prompt: int | None = Field(default=None)
@@ -284,7 +286,7 @@ class SafeguardingAlert(SQLModel, table=True):
     practitioner_id: int = Field(foreign_key="practitioners.id", index=True)
     role: str = Field(max_length=10)
     categories: str = Field(max_length=200)
-    text: str | None = Field(default=None, sa_type=Text)
+    text: str | None = Field(default=None, sa_type=EncryptedText)
     flow_id: str | None = Field(default=None, max_length=64)
     status: str = Field(default="open", max_length=16, index=True)
     created_at: datetime = _when(index=True)

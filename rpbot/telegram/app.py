@@ -17,9 +17,13 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from rpbot.clock import Clock
 from rpbot.config import Settings
 from rpbot.engine import Library
+from rpbot.logs import quiet_library_logs
+from rpbot.safeguarding import default_screener
 from rpbot.scheduling.runner import SweepScheduler
+from rpbot.services.privacy import PrivacyPolicy, check_encryption, configure_keys
 from rpbot.services.reminders import SweepReport
 from rpbot.services.router import UpdateRouter
+from rpbot.services.safeguarding import AlertPolicy
 from rpbot.storage.db import Database
 from rpbot.telegram.convert import to_incoming
 from rpbot.telegram.processor import PerPersonUpdateProcessor
@@ -52,6 +56,8 @@ class TelegramBot:
         sweep: bool = True,
     ) -> None:
         token = settings.require_token()
+        quiet_library_logs()
+        default_screener()  # a broken safeguarding rules file stops the start, with its message
         self.settings = settings
         self.poll_timeout = poll_timeout
         self.application: Application = (  # type: ignore[type-arg]
@@ -71,7 +77,13 @@ class TelegramBot:
             timezone=settings.timezone,
             grace=timedelta(hours=settings.reminder_grace_hours),
             worker=worker,
+            alerts=AlertPolicy(
+                timedelta(minutes=settings.safeguarding_realert_minutes),
+                settings.safeguarding_escalation_chat_id,
+            ),
         )
+        configure_keys(settings)  # RPBOT_DATA_KEY's key ring; start() checks it fits the data
+        self.router.privacy.configure(PrivacyPolicy.from_settings(settings))
         limiter = RateLimiter(
             settings.rate_overall, settings.rate_per_chat, settings.rate_per_chat_burst
         )
@@ -105,6 +117,7 @@ class TelegramBot:
                     break
             await sending[-1]
             await self.send_digests()
+            await self.router.privacy.sweep(self.router.db, self.router.clock.now())
         except asyncio.CancelledError:  # shutting down: stop sending; the claims will lapse
             for task in sending:
                 task.cancel()
@@ -158,6 +171,7 @@ class TelegramBot:
 
     async def start(self) -> None:
         """Connect, send anything left in the outbox, and start polling."""
+        await check_encryption(self.router.db)  # no start on encrypted data without its key
         await self.application.initialize()
         self.router.set_bot_username(self.application.bot.username)
         await self.sender.flush_all()

@@ -25,6 +25,8 @@ from rpbot.storage.tables import OutboxMessage
 
 log = logging.getLogger(__name__)
 
+MAX_TEXT = 4096  # Telegram's limit on a message's text, in UTF-16 code units
+
 
 def keyboard(data: Any) -> InlineKeyboardMarkup | None:
     """Button rows (outbox JSON) as an inline keyboard, or None for no buttons."""
@@ -39,6 +41,20 @@ def keyboard(data: Any) -> InlineKeyboardMarkup | None:
 def _html(payload: dict[str, Any]) -> str:
     text = str(payload["text"])
     return text if payload.get("html") else html.escape(text)
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit(text: str, room: int) -> str:
+    """``text`` shortened with "…" to at most ``room`` UTF-16 code units (as Telegram counts)."""
+    if _utf16(text) <= room:
+        return text
+    cut = text[: max(room - 1, 0)]
+    while cut and _utf16(cut) > room - 1:
+        cut = cut[:-1]
+    return cut + "…"
 
 
 def needs_ref(row: OutboxMessage) -> bool:
@@ -79,7 +95,11 @@ async def call(bot: Bot, row: OutboxMessage, ref: OutboxMessage | None) -> int |
             return None
         text = _html(original)
         if payload.get("answer"):
-            text += f"\n\n<i>→ {html.escape(str(payload['answer']))}</i>"
+            # The answer under the question is a reminder of what was said (it is saved in
+            # full): shortened if question and answer together would pass Telegram's limit.
+            shown = html.unescape(re.sub(r"<[^>]*>", "", text))
+            answer = fit(str(payload["answer"]), MAX_TEXT - _utf16(shown) - 4)
+            text += f"\n\n<i>→ {html.escape(answer)}</i>"
         await bot.edit_message_text(
             text, chat_id=chat_id, message_id=int(message_id), parse_mode=ParseMode.HTML
         )

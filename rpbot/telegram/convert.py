@@ -28,6 +28,17 @@ def to_incoming(update: Update, bot_username: str) -> Incoming | None:
     """The neutral form of an update, or None for updates the bot ignores (e.g. its own)."""
     user = update.effective_user
     chat = update.effective_chat
+    if chat is not None and update.channel_post is not None:
+        # A channel post has no person behind it: the bot says it only works one to one and
+        # leaves (the router refuses every chat that is not private).
+        return Incoming(
+            update_id=update.update_id,
+            user_id=chat.id,
+            chat_id=chat.id,
+            chat_type=chat.type,
+            kind="unsupported",
+            detail="channel_post",
+        )
     if user is None or chat is None or user.is_bot:
         return None
     base = Incoming(
@@ -39,6 +50,12 @@ def to_incoming(update: Update, bot_username: str) -> Incoming | None:
         language_code=user.language_code,
         kind="unsupported",
     )
+    added = update.my_chat_member
+    if added is not None:
+        # Someone added the bot to a group or channel: refuse politely and leave at once.
+        # (In a private chat this is a person blocking or unblocking the bot: nothing to do.)
+        joined = added.new_chat_member.status in ("member", "administrator")
+        return replace(base, detail="added_to_chat") if chat.type != "private" and joined else None
     query = update.callback_query
     if query is not None:
         message_id = query.message.message_id if query.message is not None else None

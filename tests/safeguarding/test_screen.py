@@ -1,0 +1,220 @@
+"""Screening with the shipped English rules: each category, figures of speech, negation,
+evidence pointing at the person's own words, senders and languages."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rpbot.safeguarding import (
+    CATEGORIES,
+    DEFAULT_RULES_DIR,
+    NO_CONCERN,
+    Match,
+    Screening,
+    default_screener,
+    rules_path,
+    screen,
+)
+
+CONCERNS = [
+    # harm to a child, in a child's words or reported
+    ("child", "dad hits me when hes drunk", "harm_to_child"),
+    ("child", "mums boyfriend hit me with his belt", "harm_to_child"),
+    ("child", "my uncle touches me and i dont like it", "harm_to_child"),
+    ("child", "theres never any food in the house", "harm_to_child"),
+    ("child", "nan locks me in my room", "harm_to_child"),
+    ("parent", "he came back from his dads with marks on his legs", "harm_to_child"),
+    # a parent hurting, or afraid of hurting, a child
+    ("parent", "I lost it and smacked him", "harm_by_parent"),
+    ("parent", "smacked him. hes 4", "harm_by_parent"),
+    ("parent", "i slapped her across the face", "harm_by_parent"),
+    ("parent", "gave him a clip round the ear", "harm_by_parent"),
+    ("parent", "I'm scared I'm going to hurt her", "harm_by_parent"),
+    ("parent", "I shook the baby", "harm_by_parent"),
+    # self-harm and suicidal thoughts, text-speak included
+    ("child", "kms", "self_harm"),
+    ("child", "i wanna die", "self_harm"),
+    ("child", "i want to k1ll myself", "self_harm"),
+    ("child", "been thinking about unaliving myself", "self_harm"),
+    ("parent", "everyone would be better off without me", "self_harm"),
+    ("child", "dont want to be here anymore", "self_harm"),
+    ("child", "i've been cutting again", "self_harm"),
+    # domestic abuse
+    ("parent", "he hit me again last night", "domestic_abuse"),
+    ("parent", "my partner checks my phone and wont let me see my sister", "domestic_abuse"),
+    ("child", "dad hits mum when they argue", "domestic_abuse"),
+    ("parent", "he strangled me", "domestic_abuse"),
+    # danger now
+    ("parent", "hes outside banging on the door", "danger_now"),
+    ("child", "hes gonna hit me", "danger_now"),
+    ("parent", "He's got a knife", "danger_now"),
+    ("child", "HELP", "danger_now"),
+    ("child", "locked in my room and i cant get out", "danger_now"),
+    ("parent", "I don't feel safe tonight", "danger_now"),
+    # a secret with an adult
+    ("child", "dont tell mum", "secret_with_adult"),
+    ("child", "he said its our secret", "secret_with_adult"),
+    ("child", "he said never tell", "secret_with_adult"),
+    ("child", "he told me not to tell anyone", "secret_with_adult"),
+    ("child", "if i tell anyone ill get taken away", "secret_with_adult"),
+    # substance misuse
+    ("child", "mum was high when we got back", "substance_misuse"),
+    ("parent", "got off my face last night", "substance_misuse"),
+    ("parent", "I relapsed", "substance_misuse"),
+    ("child", "mums always drunk", "substance_misuse"),
+    ("child", "dad smokes weed in the house", "substance_misuse"),
+]
+
+ORDINARY = [
+    # figures of speech
+    "I'm dying to see them on Saturday",
+    "We had a smashing time at the park",
+    "Leo is killing it at school",
+    "I could kill for a cuppa",
+    "Nan's roast is to die for",
+    "bored to death in the waiting room",
+    "went to hit the shops after contact",
+    "left early to beat the traffic",
+    "the telly is killing me",
+    "I nearly died laughing",
+    "he hit the roof when I said no",
+    "it hit me how much I miss them",
+    "i was so pissed off with the school",
+    "the kids were high as kites after the party sweets",
+    "this homework will be the death of me",
+    "my brother is so annoying i could kill him lol",
+    # negation
+    "I would never hit her",
+    "I didn't smack him, I took the tablet away",
+    "Dad doesn't hit me anymore",
+    "I'm not suicidal, just tired",
+    "I'm not going to hurt myself",
+    "nobody hits me at home",
+    # hard days, the programme, the past
+    "I shouted and I'm sorry",
+    "I was so angry I had to walk away",
+    "In the session we learnt smacking is against the law in Wales",
+    "Growing up my mum hit us with the wooden spoon, I'm breaking that cycle",
+    "I used to smack them but I don't anymore",
+    "Reflection: a year ago I would have smacked him for that",
+    "I cut myself chopping onions",
+    "dont tell mum but im making her a card for mothers day",
+    "Please help me understand the letter",
+    "Ethan hit his head on the table, he's fine",
+    "Six months without a drink today",
+    "",
+    "   ",
+    "😀😀😀",
+]
+
+
+@pytest.mark.parametrize(("sender", "text", "category"), CONCERNS)
+def test_concerns_are_found(sender: str, text: str, category: str) -> None:
+    result = screen(text, sender=sender)
+    assert result.concern
+    assert category in result.categories
+    assert screen(text).concern  # also when the sender is not known
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_messages_are_not_concerns(text: str) -> None:
+    assert screen(text) == NO_CONCERN
+
+
+def test_every_category_has_a_concern_example() -> None:
+    assert {category for _, _, category in CONCERNS} == set(CATEGORIES)
+    assert set(default_screener().rules.category_names) == set(CATEGORIES)
+
+
+def test_negation_does_not_reach_into_a_secret() -> None:
+    # "never" negates "I would never hit her", but it is the secret itself here
+    assert screen("he said never tell").categories == ("secret_with_adult",)
+    assert screen("I didn't tell anyone, he said it's our secret").concern
+
+
+def test_negation_stays_in_its_clause() -> None:
+    assert not screen("I would never hit her").concern
+    assert screen("I would never have thought it, but I hit her").concern
+    assert screen("I didn't mean to hit him").concern  # not a real negation
+
+
+def test_evidence_points_at_the_original_words() -> None:
+    text = "Honestly… I’m scared. He’s gonna HIIIT me!!"
+    result = screen(text)
+    assert "danger_now" in result.categories
+    for match in result.evidence:
+        assert text[match.start : match.end] == match.text
+    spans = {m.text for m in result.evidence}
+    assert "gonna HIIIT me" in spans
+
+
+def test_evidence_offsets_across_zero_width_and_emoji() -> None:
+    text = "😢😢 i w\u200bant to d1e"
+    result = screen(text)
+    (match,) = [m for m in result.evidence if m.category == "self_harm"]
+    assert text[match.start : match.end] == "w\u200bant to d1e"
+    assert match.rule.startswith("sh.")
+
+
+def test_the_result_is_sorted_unique_and_frozen() -> None:
+    result = screen("he hit me. dont tell mum. he hit me")
+    assert list(result.categories) == sorted(set(result.categories))
+    assert [m.start for m in result.evidence] == sorted(m.start for m in result.evidence)
+    assert isinstance(result.evidence[0], Match)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.concern = False  # type: ignore[misc]
+
+
+def test_the_words_never_show_in_a_repr() -> None:
+    result = screen("i want to kill myself")
+    assert "kill" not in repr(result)
+    assert "self_harm" in repr(result)
+
+
+def test_sender_limits_parent_only_rules() -> None:
+    text = "I hit him because he took my charger"
+    assert "harm_by_parent" in screen(text, sender="parent").categories
+    assert "harm_by_parent" not in screen(text, sender="child").categories
+
+
+@pytest.mark.parametrize("language", ["en", "en-GB", "EN_gb", "cy", "fr", "", "../../etc", "xx-yy"])
+def test_unknown_languages_fall_back_to_english(language: str) -> None:
+    assert rules_path(language) == DEFAULT_RULES_DIR / "en.yaml"
+    assert screen("kms", language).categories == ("self_harm",)
+
+
+def test_a_rules_folder_can_be_given(tmp_path: Path) -> None:
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "en.yaml").write_text(MINIMAL_RULES, encoding="utf-8")
+    assert screen("bananas", rules_dir=folder).categories == ("fruit",)
+    assert not screen("kms", rules_dir=folder).concern
+
+
+MINIMAL_RULES = """
+language: en
+version: 1
+negation: {cues: [not]}
+categories:
+  fruit:
+    description: fruit talk
+    rules:
+      - id: fruit.banana
+        phrases: [banana*]
+"""
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_is_screened_without_error(text: str) -> None:
+    result = screen(text)
+    assert isinstance(result, Screening)
+    assert result.concern == bool(result.evidence) == bool(result.categories)
+    for match in result.evidence:
+        assert text[match.start : match.end] == match.text
+        assert match.category in CATEGORIES
