@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rpbot.demo import seed_demo
 from rpbot.dialogues import default_library
-from rpbot.digest.chart import chart_png
+from rpbot.digest.chart import bar_scale, chart_png
 from rpbot.digest.report_html import render_html
 from rpbot.digest.text import family_messages, overview
 from rpbot.services.digests import Digests
@@ -78,8 +78,9 @@ async def build(url: str) -> tuple[int, float, float, int]:
             for family in report.families:
                 texts += family_messages(family, report.timezone)
             t1 = time.perf_counter()
+            top = bar_scale(report.families)
             charts = {
-                f.family_id: chart_png(f, report.week_starts, report.timezone)
+                f.family_id: chart_png(f, report.week_starts, report.timezone, top)
                 for f in report.families
             }
             t2 = time.perf_counter()

@@ -1,8 +1,10 @@
 """One PNG per family: the 0-10 scale by week and activities completed by week (matplotlib, Agg).
 
-Figures use matplotlib's object API (no pyplot, no global state). Drawing a figure from
-scratch costs far more than the pixels, so each thread keeps one figure with its axes laid out
-once (fixed margins, no tight_layout) and only swaps the data, the title and the labels.
+Figures use matplotlib's object API (no pyplot, no global state). Laying out and drawing axes,
+ticks and labels costs far more than the data, and every family of one digest shares them
+(the same weeks, the same bar scale). So each thread keeps one figure: the frame is drawn once
+per digest and kept as a bitmap; each family's chart restores it and draws only its own
+artists (the scale line, the bars, the title) on top, matplotlib's "blitting".
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from datetime import datetime
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch, Rectangle
+from PIL import Image
 
 from rpbot.digest.model import FamilyDigest
 from rpbot.digest.text import local
@@ -32,22 +36,28 @@ def week_labels(week_starts: Sequence[datetime], tz: str) -> list[str]:
     return [local(w, tz).strftime("%d %b").lstrip("0") for w in week_starts]
 
 
+def bar_scale(families: Sequence[FamilyDigest]) -> int:
+    """One bar scale for every chart of a digest (the most activities started in a week)."""
+    return max((s for f in families for _, s in f.completion_weeks), default=0)
+
+
 class _Template:
-    """A figure laid out once; each chart replaces its data."""
+    """A figure laid out once; its frame is redrawn only when the weeks or scale change."""
 
     def __init__(self) -> None:
         self.figure = Figure(figsize=(6.4, 4.0), dpi=100)
-        FigureCanvasAgg(self.figure)
+        self.canvas = FigureCanvasAgg(self.figure)
         self.figure.subplots_adjust(left=0.1, right=0.97, top=0.9, bottom=0.1, hspace=0.15)
         top, bottom = self.figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
         self.top: Axes = top
         self.bottom: Axes = bottom
-        (self.line,) = top.plot([], [], marker="o", color=BLUE, linewidth=2)
+        (self.line,) = top.plot([], [], marker="o", color=BLUE, linewidth=2, animated=True)
         top.set_ylim(-0.5, 10.5)
         top.set_yticks([0, 5, 10])
         top.set_ylabel("Scale 0-10", color=GREY)
         top.grid(axis="y", alpha=0.3)
         self.title = top.set_title("", loc="left", fontsize=11)
+        self.title.set_animated(True)
         self.empty = top.text(
             0.5,
             0.5,
@@ -56,41 +66,77 @@ class _Template:
             va="center",
             transform=top.transAxes,
             color=GREY,
+            animated=True,
         )
         bottom.set_ylabel("Activities", color=GREY)
+        handles = [Patch(color=LIGHT, label="started"), Patch(color=GREEN, label="completed")]
+        bottom.legend(handles=handles, loc="upper left", fontsize=8, frameon=False, ncols=2)
         for axes in (top, bottom):
             axes.spines[["top", "right"]].set_visible(False)
-        self.bars: list[object] = []
+        self.frame_key: tuple[object, ...] | None = None
+        self.frame: object = None
+        self.bars: list[tuple[Rectangle, Rectangle]] = []
 
-    def draw(self, family: FamilyDigest, labels: list[str]) -> bytes:
+    def _frame(self, labels: list[str], scale_max: int) -> None:
+        key = (tuple(labels), scale_max)
+        if key == self.frame_key:
+            return
+        x = list(range(len(labels)))
+        while len(self.bars) < len(x):  # one started and one completed bar per week
+            i = len(self.bars)
+            pair = tuple(
+                Rectangle((i - 0.4, 0), 0.8, 0, color=colour, animated=True)
+                for colour in (LIGHT, GREEN)
+            )
+            for patch in pair:
+                self.bottom.add_patch(patch)
+            self.bars.append((pair[0], pair[1]))
+        self.bottom.set_xticks(x, labels, fontsize=8)
+        self.bottom.set_xlim(-0.6, len(x) - 0.4)
+        self.bottom.set_ylim(0, max(scale_max, 1) * 1.3)
+        self.canvas.draw()  # type: ignore[no-untyped-call]  # everything not animated: axes, ticks, labels, legend
+        self.frame = self.canvas.copy_from_bbox(self.figure.bbox)  # type: ignore[no-untyped-call]
+        self.frame_key = key
+
+    def draw(self, family: FamilyDigest, labels: list[str], scale_max: int) -> bytes:
+        self._frame(labels, scale_max)
+        self.canvas.restore_region(self.frame)  # type: ignore[no-untyped-call]
         x = list(range(len(labels)))
         scale = [math.nan if v is None else v for v in family.scale.weeks]
         self.line.set_data(x, scale)
-        self.empty.set_visible(all(math.isnan(v) for v in scale))
+        self.top.draw_artist(self.line)
+        if all(math.isnan(v) for v in scale):
+            self.top.draw_artist(self.empty)
         self.title.set_text(f"{family.name} family")
-        for container in self.bars:
-            container.remove()  # type: ignore[attr-defined]
-        started = [s for _, s in family.completion_weeks]
-        done = [d for d, _ in family.completion_weeks]
-        self.bars = [
-            self.bottom.bar(x, started, color=LIGHT, label="started"),
-            self.bottom.bar(x, done, color=GREEN, label="completed"),
-        ]
-        self.bottom.legend(loc="upper left", fontsize=8, frameon=False, ncols=2)
-        self.bottom.set_xticks(x, labels, fontsize=8)
-        self.bottom.set_xlim(-0.6, len(x) - 0.4)
-        self.bottom.set_ylim(0, max([*started, 1]) * 1.3)
+        self.top.draw_artist(self.title)
+        for (started, done), (light, green) in zip(
+            family.completion_weeks, self.bars, strict=False
+        ):
+            light.set_height(started)
+            green.set_height(done)
+            self.bottom.draw_artist(light)
+            self.bottom.draw_artist(green)
+        width, height = self.canvas.get_width_height()
+        pixels = self.canvas.buffer_rgba()  # type: ignore[no-untyped-call]
+        image = Image.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
+        image.convert("RGB").save(buffer, format="PNG", compress_level=1)
         return buffer.getvalue()
 
 
-def chart_png(family: FamilyDigest, week_starts: Sequence[datetime], tz: str) -> bytes:
-    """The family's chart as PNG bytes (640 × 400 pixels)."""
+def chart_png(
+    family: FamilyDigest, week_starts: Sequence[datetime], tz: str, scale_max: int | None = None
+) -> bytes:
+    """The family's chart as PNG bytes (640 × 400 pixels).
+
+    ``scale_max``: the bar scale shared by a digest's charts (see :func:`bar_scale`); by
+    default this family's own.
+    """
     template = getattr(_local, "template", None)
     if template is None:
         template = _local.template = _Template()
-    return template.draw(family, week_labels(week_starts, tz))
+    top = bar_scale([family]) if scale_max is None else scale_max
+    return template.draw(family, week_labels(week_starts, tz), top)
 
 
 def chart_alt(family: FamilyDigest) -> str:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from rpbot.digest.build import build_report, history_start
-from rpbot.digest.chart import chart_alt, chart_png
+from rpbot.digest.chart import bar_scale, chart_alt, chart_png
 from rpbot.digest.model import DigestReport, FamilyDigest
 from rpbot.digest.report_html import render_html
 from rpbot.digest.text import family_messages, overview
@@ -91,8 +91,11 @@ class RenderedDigest:
 def render(report: DigestReport, *, charts: bool = True) -> RenderedDigest:
     """Text messages, a chart per family and the HTML report (CPU-bound; no I/O)."""
     families = []
+    scale_max = bar_scale(report.families)
     for family in report.families:
-        png = chart_png(family, report.week_starts, report.timezone) if charts else None
+        png = (
+            chart_png(family, report.week_starts, report.timezone, scale_max) if charts else None
+        )
         families.append(RenderedFamily(family, family_messages(family, report.timezone), png))
     pngs = {f.family.family_id: f.chart for f in families if f.chart is not None}
     return RenderedDigest(report, overview(report), families, render_html(report, pngs))

@@ -170,3 +170,12 @@ def test_the_chart_is_a_png(report: DigestReport) -> None:
     png = chart_png(report.families[0], report.week_starts, report.timezone)
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     assert len(png) > 5000
+
+
+def test_charts_drawn_one_after_another_keep_nothing_from_the_last(report: DigestReport) -> None:
+    hill, brook, green = report.families
+    args = (report.week_starts, report.timezone, 12)
+    first = chart_png(green, *args)
+    assert chart_png(hill, *args) != first
+    assert chart_png(brook, *args) != first
+    assert chart_png(green, *args) == first  # the frame is restored, not drawn over
