@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from statistics import mean
-from typing import Any
+from typing import Any, TypeVar
 
 from rpbot.digest.model import (
     AlertLine,
@@ -33,6 +33,7 @@ from rpbot.scheduling.rules import Rule, RuleError
 from rpbot.storage._digests import DigestRows
 from rpbot.storage.tables import Answer, FlowRun, Member, SafeguardingAlert
 
+RowT = TypeVar("RowT")
 WEEK = timedelta(days=7)
 CHART_WEEKS = 8
 QUOTE_MAX = 280  # characters of one quote in a Telegram message (the HTML report has it all)
@@ -113,21 +114,41 @@ def clip(text: str, limit: int = QUOTE_MAX) -> str:
     return (cut or text[: limit - 1]) + "…"
 
 
+class _Index:
+    """Every row grouped by family once, so each family's digest reads only its own rows."""
+
+    def __init__(self, rows: DigestRows) -> None:
+        self.members = _group(rows.members, lambda m: m.family_id)
+        family_of = {m.id: m.family_id for m in rows.members}
+        self.runs = _group(rows.runs, lambda r: r.family_id)
+        self.answers = _group(rows.answers, lambda a: a.family_id)
+        self.scales = _group(rows.scale_answers, lambda a: a.family_id)
+        self.reminders = _group(rows.reminders, lambda r: family_of.get(r.member_id))
+        self.schedules = _group(rows.schedules, lambda s: family_of.get(s.member_id))
+        self.alerts = _group(rows.alerts, lambda a: a.family_id)
+
+
+def _group(rows: Iterable[RowT], key: Callable[[RowT], int | None]) -> dict[int | None, list[RowT]]:
+    groups: dict[int | None, list[RowT]] = defaultdict(list)
+    for row in rows:
+        groups[key(row)].append(row)
+    return groups
+
+
 class _Family:
     """One family's rows, indexed, while its digest is built."""
 
-    def __init__(self, family_id: int, rows: DigestRows, start: datetime, end: datetime) -> None:
+    def __init__(self, family_id: int, index: _Index, start: datetime, end: datetime) -> None:
         self.start, self.end = start, end
-        self.members = [m for m in rows.members if m.family_id == family_id]
-        ids = {m.id for m in self.members}
+        self.members = index.members.get(family_id, [])
         self.names = {m.id: m.display_name for m in self.members}
-        self.all_runs = [r for r in rows.runs if r.family_id == family_id]
+        self.all_runs = index.runs.get(family_id, [])
         self.runs = [r for r in self.all_runs if start <= r.started_at < end]
-        self.answers = [a for a in rows.answers if a.family_id == family_id]
-        self.scales = [a for a in rows.scale_answers if a.family_id == family_id and shared(a)]
-        self.reminders = [r for r in rows.reminders if r.member_id in ids]
-        self.schedules = [s for s in rows.schedules if s.member_id in ids]
-        self.alerts = [a for a in rows.alerts if a.family_id == family_id]
+        self.answers = index.answers.get(family_id, [])
+        self.scales = [a for a in index.scales.get(family_id, []) if shared(a)]
+        self.reminders = index.reminders.get(family_id, [])
+        self.schedules = index.schedules.get(family_id, [])
+        self.alerts = index.alerts.get(family_id, [])
         self.by_run: dict[int, list[Answer]] = defaultdict(list)
         for answer in self.answers:
             self.by_run[answer.run_id].append(answer)
@@ -156,8 +177,9 @@ def build_report(
 ) -> DigestReport:
     """The digest of every family in ``rows`` over [start, end), most urgent first."""
     week_starts = tuple(end - (CHART_WEEKS - i) * WEEK for i in range(CHART_WEEKS))
+    index = _Index(rows)
     families = [
-        build_family(f.id, f.name, f.nation, rows, start, end, week_starts, vocabulary)
+        _build_family(f.id, f.name, f.nation, index, start, end, week_starts, vocabulary)
         for f in rows.families
         if f.id is not None
     ]
@@ -165,18 +187,18 @@ def build_report(
     return DigestReport(practitioner, timezone, start, end, tuple(families), week_starts)
 
 
-def build_family(
+def _build_family(
     family_id: int,
     name: str,
     nation: str,
-    rows: DigestRows,
+    index: _Index,
     start: datetime,
     end: datetime,
     week_starts: Sequence[datetime],
     vocabulary: Vocabulary,
 ) -> FamilyDigest:
     """One family's digest."""
-    fam = _Family(family_id, rows, start, end)
+    fam = _Family(family_id, index, start, end)
     members = tuple(_member_line(fam, m) for m in fam.members)
     checkins = tuple(_checkins(fam))
     scale = _scale(fam, week_starts)
