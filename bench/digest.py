@@ -1,8 +1,11 @@
 """Digest benchmark: build every practitioner's weekly digest for 1,000 families.
 
 The database (SQLite in a temporary folder, or ``--db PATH`` to keep and reuse one) is filled
-by the demo seeder (``rpbot.demo.seed_demo``, through the real services) with ``--families``
-families over ``--weeks`` weeks, ``--per-practitioner`` families per practitioner. Then, per
+by the demo seeder (``rpbot.demo.seed_demo``, through the real services) with ``--seeded``
+families over ``--weeks`` weeks, ``--per-practitioner`` families per practitioner; their rows
+are then copied (new ids) until there are ``--families`` families. The seeder drives every
+answer through the services, which costs seconds per family-month; the digest only reads
+rows, so copies measure it just as well. Then, per
 practitioner, the digest is built exactly as the bot builds it: one read of the rows
 (:meth:`Digests.report`), the text messages and the HTML report, and one chart per family.
 
@@ -27,13 +30,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import SQLModel
+
 from rpbot.demo import seed_demo
 from rpbot.dialogues import default_library
 from rpbot.digest.chart import bar_scale, chart_png
 from rpbot.digest.report_html import render_html
 from rpbot.digest.text import family_messages, overview
 from rpbot.services.digests import Digests
-from rpbot.storage.db import Database, upgrade
+from rpbot.storage.db import Database, normalise_url, upgrade
 
 END = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)  # a Monday, 08:30 London
 
@@ -59,6 +66,55 @@ async def seed(url: str, families: int, weeks: int, per: int) -> float:
     finally:
         await db.dispose()
     return time.perf_counter() - started
+
+
+# Tables a digest reads, in foreign-key order, and the columns that hold ids to shift.
+CLONED = {
+    "practitioners": ("id", "telegram_user_id", "chat_id"),
+    "families": ("id", "practitioner_id"),
+    "members": ("id", "family_id", "telegram_user_id", "chat_id"),
+    "flow_runs": ("id", "member_id", "family_id"),
+    "answers": ("id", "run_id", "member_id", "family_id"),
+    "schedules": ("id", "member_id"),
+    "reminders": ("id", "schedule_id", "member_id"),
+    "safeguarding_alerts": ("id", "family_id", "member_id", "practitioner_id"),
+}
+SHIFT = 10_000_000
+
+
+async def clone(url: str, copies: int) -> None:
+    """Copy every seeded practitioner, family and their rows ``copies - 1`` more times.
+
+    Ids (and Telegram ids) move by a fixed offset per copy, so each copy is a separate
+    caseload with the same realistic content. Digests only read these rows.
+    """
+    engine = create_async_engine(normalise_url(url))
+    try:
+        async with engine.begin() as connection:
+            tables = SQLModel.metadata.tables
+            source = {
+                name: [
+                    dict(row) for row in (await connection.execute(select(tables[name]))).mappings()
+                ]
+                for name in CLONED
+            }
+            for copy in range(1, copies):
+                for name, columns in CLONED.items():
+                    rows = [
+                        {
+                            key: (
+                                value + copy * SHIFT
+                                if key in columns and value is not None
+                                else value
+                            )
+                            for key, value in row.items()
+                        }
+                        for row in source[name]
+                    ]
+                    if rows:
+                        await connection.execute(insert(tables[name]), rows)
+    finally:
+        await engine.dispose()
 
 
 async def build(url: str) -> tuple[int, float, float, int]:
@@ -98,18 +154,33 @@ async def build(url: str) -> tuple[int, float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--families", type=int, default=1000)
+    parser.add_argument(
+        "--seeded",
+        type=int,
+        default=20,
+        help="families made by the demo seeder; the rest are copies of them",
+    )
     parser.add_argument("--weeks", type=int, default=4)
-    parser.add_argument("--per-practitioner", type=int, default=25)
+    parser.add_argument("--per-practitioner", type=int, default=20)
     parser.add_argument("--db", type=Path, help="keep the seeded SQLite file here (reused)")
     args = parser.parse_args()
+    seeded = min(args.seeded, args.families)
+    copies = -(-args.families // seeded)
     with tempfile.TemporaryDirectory(prefix="digest-bench-") as folder:
         path = args.db or Path(folder) / "bench.db"
         url = f"sqlite+aiosqlite:///{path}"
         if not path.exists():
             upgrade(url)
-            seconds = asyncio.run(seed(url, args.families, args.weeks, args.per_practitioner))
-            print(f"seeded {args.families} families x {args.weeks} weeks in {seconds:.1f} s")
+            seconds = asyncio.run(seed(url, seeded, args.weeks, args.per_practitioner))
+            print(
+                f"seeded {seeded} families x {args.weeks} weeks through the real services "
+                f"in {seconds:.1f} s"
+            )
+            if copies > 1:
+                asyncio.run(clone(url, copies))
+                print(f"copied them {copies - 1} times: {seeded * copies} families")
         else:
+            upgrade(url)  # a file kept from an older version gets the newer tables
             print(f"reusing {path}")
         started = time.perf_counter()
         families, text_s, chart_s, messages = asyncio.run(build(url))
