@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from rpbot import cli_admin, cli_demo, cli_digest, cli_keys, cli_sandbox
+from rpbot import cli_admin, cli_demo, cli_digest, cli_keys, cli_plan, cli_sandbox
 from rpbot.config import load_settings
 from rpbot.dialogues import DEFAULT_DIR, load_library
 from rpbot.engine import NATIONS, DialogueError, Library
@@ -31,6 +31,7 @@ app.add_typer(cli_digest.digest_app, name="digest")
 app.add_typer(cli_keys.keys_app, name="keys")
 app.add_typer(cli_keys.audit_app, name="audit")
 app.add_typer(cli_demo.demo_app, name="demo")
+app.add_typer(cli_plan.plan_app, name="plan")
 app.command("run", help="Run the bot (needs TELEGRAM_BOT_TOKEN); Ctrl-C stops it.")(
     cli_admin.run_bot
 )

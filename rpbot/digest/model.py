@@ -121,6 +121,17 @@ class ChildWords:
 
 
 @dataclass(frozen=True)
+class ChoreLine:
+    """One chore of the household agreement: days it was due vs days done in the period."""
+
+    text: str
+    when: str  # e.g. "Mondays, Wednesdays and Fridays at 17:30"
+    due: int
+    done: int
+    confirmed: int = 0  # of the done days, how many a parent confirmed
+
+
+@dataclass(frozen=True)
 class Chores:
     """A child's chores: check-ins done vs the chores agreed (scheduled) in the period."""
 
@@ -129,6 +140,7 @@ class Chores:
     done: int
     a_bit: int
     not_yet: int
+    items: tuple[ChoreLine, ...] = ()  # per agreed chore (see rpbot.services.agreements)
 
 
 @dataclass(frozen=True)
@@ -154,6 +166,37 @@ class NextItem:
 
 
 @dataclass(frozen=True)
+class CircleLine:
+    """A family circle of the period: its prompt and each turn, in circle order.
+
+    ``turns`` quote adults' answers and children's shared ones; a child's private answer is
+    ``(name, None, "private")``, a pass or a late member ``(name, None, "passed")``.
+    """
+
+    at: datetime
+    prompt: str
+    starter: str
+    closed: bool
+    turns: tuple[tuple[str, str | None, str], ...]
+
+    @property
+    def answered(self) -> int:
+        """How many answered (privately or not)."""
+        return sum(1 for _, _, state in self.turns if state in ("answered", "private"))
+
+
+@dataclass(frozen=True)
+class ProgrammeLine:
+    """Where the family is in its programme plan."""
+
+    week: int
+    weeks: int
+    done: int
+    current: str | None  # this week's module title
+    tailored: bool = False
+
+
+@dataclass(frozen=True)
 class FamilyDigest:
     """Everything about one family for one period."""
 
@@ -174,6 +217,8 @@ class FamilyDigest:
     alerts: tuple[AlertLine, ...]
     next_week: tuple[NextItem, ...]
     quiet: bool
+    circles: tuple[CircleLine, ...] = ()
+    programme: ProgrammeLine | None = None
 
     @property
     def needs_attention(self) -> bool:

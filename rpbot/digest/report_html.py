@@ -16,9 +16,12 @@ from rpbot.digest.text import (
     MARKS,
     NATIONS,
     alert_status,
+    circle_turn,
     day,
     day_time,
     period,
+    programme_text,
+    q,
     scale_line,
 )
 
@@ -100,6 +103,8 @@ def _family(family: FamilyDigest, report: DigestReport, png: bytes | None) -> st
         data = base64.b64encode(png).decode("ascii")
         out.append(f'<img src="data:image/png;base64,{data}" alt="{e(chart_alt(family))}">')
     out.append(_people(family, tz))
+    if family.programme is not None:
+        out.append(f"<p>{programme_text(family)}</p>")
     if not family.quiet:
         out += [_checkins(family, tz), _diary(family)]
         out.append(_entries("Difficult moments", family.incidents, tz))
@@ -107,7 +112,7 @@ def _family(family: FamilyDigest, report: DigestReport, png: bytes | None) -> st
         if family.learning:
             out.append(f"<h3>Learning</h3><p>{e(', '.join(family.learning))}</p>")
         out += [_children(family, tz), _chores(family)]
-    out += [_alerts(family, tz), _next_week(family), "</section>"]
+    out += [_circles(family, tz), _alerts(family, tz), _next_week(family), "</section>"]
     return "\n".join(p for p in out if p)
 
 
@@ -192,7 +197,13 @@ def _chores(family: FamilyDigest) -> str:
     items = [
         f"<li>{e(c.name)}: {c.done} of {c.agreed} done"
         f"{f', {c.a_bit} a bit' if c.a_bit else ''}"
-        f"{f', {c.not_yet} not yet' if c.not_yet else ''}</li>"
+        f"{f', {c.not_yet} not yet' if c.not_yet else ''}"
+        + "".join(
+            f"<br>– {e(i.text)} ({e(i.when)}): {i.done} of {i.due} days done"
+            f"{f', {i.confirmed} checked by a parent' if i.confirmed else ''}"
+            for i in c.items
+        )
+        + "</li>"
         for c in family.chores
     ]
     return "<h3>Chores</h3><ul>" + "".join(items) + "</ul>" if items else ""
@@ -217,3 +228,17 @@ def _next_week(family: FamilyDigest) -> str:
         for i in family.next_week
     ]
     return "<h3>Next week</h3><ul>" + "".join(items) + "</ul>"
+
+
+def _circles(family: FamilyDigest, tz: str) -> str:
+    if not family.circles:
+        return ""
+    items = []
+    for c in family.circles:
+        turns = "".join(f"<li>{circle_turn(*t)}</li>" for t in c.turns)
+        state = "" if c.closed else " (still open)"
+        items.append(
+            f"<li>{day(c.at, tz)}, {q(c.prompt)} from {e(c.starter)}{state}: "
+            f"{c.answered} of {len(c.turns)} answered<ol>{turns}</ol></li>"
+        )
+    return "<h3>Circles</h3><ul>" + "".join(items) + "</ul>"

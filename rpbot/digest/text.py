@@ -16,6 +16,7 @@ from rpbot.digest.build import number_text
 from rpbot.digest.model import (
     AlertLine,
     Checkin,
+    CircleLine,
     DigestReport,
     Entry,
     FamilyDigest,
@@ -143,6 +144,7 @@ def family_messages(family: FamilyDigest, tz: str) -> list[str]:
     header = f"🏠 <b>{h(family.name)} family</b> · {NATIONS.get(family.nation, family.nation)}"
     flags = "\n".join(f"{MARKS[f.severity]} {h(f.text)}" for f in family.flags)
     blocks = [header + (f"\n{flags}" if flags else ""), _people(family.members, tz)]
+    blocks.append(programme_text(family))
     if not family.quiet:
         blocks += [
             _checkins(family.checkins, family.scale, tz),
@@ -153,7 +155,7 @@ def family_messages(family: FamilyDigest, tz: str) -> list[str]:
             _children(family, tz),
             _chores(family),
         ]
-    blocks += [_alerts(family.alerts, tz), _next_week(family)]
+    blocks += [_circles(family.circles, tz), _alerts(family.alerts, tz), _next_week(family)]
     return split_html([b for b in blocks if b], continued=f"{header} (continued)")
 
 
@@ -255,6 +257,44 @@ def _entries(title: str, entries: Sequence[Entry], tz: str) -> str:
     return "\n".join([f"<b>{title}</b>", *(_entry_line(e, tz) for e in entries)])
 
 
+def programme_text(family: FamilyDigest) -> str:
+    """'<b>Programme</b>: week 3 of 8 · 2 modules done · this week: Fair process' or ''."""
+    p = family.programme
+    if p is None:
+        return ""
+    parts = [f"week {p.week} of {p.weeks}", f"{p.done} of {p.weeks} modules done"]
+    if p.current:
+        parts.append(f"this week: {h(p.current)}")
+    return "<b>Programme</b>: " + " · ".join(parts) + (" (tailored)" if p.tailored else "")
+
+
+def circle_turn(name: str, answer: str | None, state: str) -> str:
+    """One turn of a circle: the quote, or that they passed or kept it private."""
+    if state == "private":
+        return f"{h(name)} kept their answer private 🔒"
+    if state == "waiting":
+        return f"{h(name)}: not answered yet"
+    if state == "answered" and answer is None:
+        return f"{h(name)}: answered (shared when the circle closes)"
+    if state == "passed" or answer is None:
+        return f"{h(name)} passed"
+    return f"{h(name)}: {q(answer)}"
+
+
+def _circles(circles: Sequence[CircleLine], tz: str) -> str:
+    if not circles:
+        return ""
+    lines = ["<b>Circles</b>"]
+    for c in circles:
+        state = "" if c.closed else " (still open)"
+        lines.append(
+            f"• {day(c.at, tz)}, {q(c.prompt)} from {h(c.starter)}{state}: "
+            f"{c.answered} of {len(c.turns)} answered"
+        )
+        lines += [f"  {i}. {circle_turn(*t)}" for i, t in enumerate(c.turns, start=1)]
+    return "\n".join(lines)
+
+
 def _learning(items: Sequence[str]) -> str:
     return f"<b>Learning</b>: {h(', '.join(items))}" if items else ""
 
@@ -276,6 +316,11 @@ def _chores(family: FamilyDigest) -> str:
         extra = [f"{n} {label}" for n, label in ((c.a_bit, "a bit"), (c.not_yet, "not yet")) if n]
         base = f"{c.done} of {c.agreed} done" if c.agreed else f"{c.done} done (none scheduled)"
         lines.append(f"• {h(c.name)}: {base}" + (f" ({', '.join(extra)})" if extra else ""))
+        lines += [
+            f"   – {h(i.text)} ({h(i.when)}): {i.done} of {i.due} days done"
+            + (f", {i.confirmed} checked by a parent" if i.confirmed else "")
+            for i in c.items
+        ]
     return "\n".join(["<b>Chores</b>", *lines]) if lines else ""
 
 

@@ -6,6 +6,7 @@ Formats (each at most 64 bytes, Telegram's limit):
     m1:<flow id>                   start a flow from the menu
     m1:learn                       open the learning modules menu
     p1:<action>:<arg>:<arg>        a practitioner tool step
+    g1:<action>:<id>[:<arg>]       a household agreement button (see services/agreement_desk)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 ANSWER = "a1"
 MENU = "m1"
 PRACTITIONER = "p1"
+AGREEMENT = "g1"
 MAX_BYTES = 64
 MAX_ID_DIGITS = 18  # a database id (64-bit); longer numbers are never ours
 
@@ -83,3 +85,31 @@ def parse_practitioner(data: str) -> list[str] | None:
     if any(part.isdigit() and not is_id(part) for part in parts):
         return None  # a number too long to be an id: forged
     return parts[1:]
+
+
+def agreement_data(action: str, *args: object) -> str:
+    """Callback data for a household agreement button."""
+    data = ":".join([AGREEMENT, action, *(str(a) for a in args)])
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError("callback data over 64 bytes")
+    return data
+
+
+def parse_agreement(data: str) -> tuple[str, list[int | str]] | None:
+    """(action, args) of an agreement button, or None; numeric args are ids (ints).
+
+    Every part is ASCII letters or an id; anything else (too long a number, odd digits) is not
+    ours.
+    """
+    parts = data.split(":")
+    if parts[0] != AGREEMENT or len(parts) < 2 or len(parts) > 4 or not data.isascii():
+        return None
+    args: list[int | str] = []
+    for part in parts[2:]:
+        if is_id(part):
+            args.append(int(part))
+        elif part.isalpha() and len(part) <= 8:
+            args.append(part)
+        else:
+            return None
+    return (parts[1], args) if parts[1].isalpha() else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from rpbot import engine
@@ -33,12 +34,16 @@ from rpbot.storage.tables import Family, FlowRun, Member
 
 log = logging.getLogger(__name__)
 
+#: Called (in the same transaction) after a flow run ends, e.g. to read its answers.
+EndHook = Callable[[Repos, Outbox, Member, FlowRun, FlowEnded, datetime], Awaitable[None]]
+
 
 class Conversations:
     """Starts and resumes members' flows and records what the engine asks for."""
 
     def __init__(self, library: Library) -> None:
         self.library = library
+        self.end_hooks: list[EndHook] = []
 
     async def context_for(self, repos: Repos, member: Member, family: Family) -> dict[str, str]:
         """The engine context for a member: names, nation, language, timezone."""
@@ -125,6 +130,7 @@ class Conversations:
         """Record the engine's events: answers, run state and the messages to send."""
         run_id = run.id or 0
         chat_id = member.chat_id or 0
+        ended: list[FlowEnded] = []
         for event in events:
             if isinstance(event, SendMessage):
                 prompt = event.prompt
@@ -165,6 +171,7 @@ class Conversations:
                 await repos.answers.set_share(run_id, event.flow_id, event.share)
             elif isinstance(event, FlowEnded):
                 run.ended_at = now
+                ended.append(event)
                 log.info("flow %s ended: %s %s", event.flow_id, event.status, event.reason)
             elif isinstance(event, InvalidAnswer):
                 log.info("unusable answer at %s (%s)", event.step_id, event.reason)
@@ -174,6 +181,9 @@ class Conversations:
         run.expires_at = session.expires_at
         run.nudge_at = self._nudge_at(session, now)
         await repos.runs.save(run)
+        for event in ended:
+            for hook in self.end_hooks:
+                await hook(repos, out, member, run, event, now)
 
     def _nudge_at(self, session: Session, now: datetime) -> datetime | None:
         """When this run gets its one nudge (None: never, or already nudged)."""

@@ -32,6 +32,11 @@ def describe(practitioner: Practitioner) -> str:
     return f"{text[0].upper()}{text[1:]} ({practitioner.timezone})"
 
 
+def _clock_time(hhmm: str) -> bool:
+    """Whether four digits are a time of day (forged data may say 9999)."""
+    return int(hhmm[:2]) < 24 and int(hhmm[2:]) < 60
+
+
 class DigestDesk:
     """Handles /digest and /digestsettings for one practitioner update at a time."""
 
@@ -87,7 +92,7 @@ class DigestDesk:
             return None
         if action == "dgd" and arg in DAYS:
             practitioner.digest_days = arg
-        elif action == "dgt" and len(arg) == 4 and arg.isdigit():
+        elif action == "dgt" and len(arg) == 4 and arg.isdigit() and _clock_time(arg):
             practitioner.digest_time = f"{arg[:2]}:{arg[2:]}"
         elif action == "dgtype":
             practitioner.pending_json = '{"action": "digesttime"}'

@@ -26,7 +26,9 @@ from rpbot.engine import Library
 from rpbot.engine.model import AskStep
 from rpbot.engine.text import pick_language
 from rpbot.scheduling.rules import Rule, RuleError, next_occurrence
+from rpbot.services.agreements import with_chore_lines
 from rpbot.services.outbox import Outbox
+from rpbot.services.plans import Plans, with_programme
 from rpbot.storage.db import Database
 from rpbot.storage.repos import Repos
 from rpbot.storage.tables import Digest, OutboxMessage, Practitioner
@@ -93,9 +95,7 @@ def render(report: DigestReport, *, charts: bool = True) -> RenderedDigest:
     families = []
     scale_max = bar_scale(report.families)
     for family in report.families:
-        png = (
-            chart_png(family, report.week_starts, report.timezone, scale_max) if charts else None
-        )
+        png = chart_png(family, report.week_starts, report.timezone, scale_max) if charts else None
         families.append(RenderedFamily(family, family_messages(family, report.timezone), png))
     pngs = {f.family.family_id: f.chart for f in families if f.chart is not None}
     return RenderedDigest(report, overview(report), families, render_html(report, pngs))
@@ -128,6 +128,7 @@ class Digests:
     def __init__(self, library: Library, *, charts: bool = True) -> None:
         self.library = library
         self.vocabulary = LibraryVocabulary(library)
+        self.plans = Plans(library)
         self.charts = charts
 
     async def schedule_due(self, repos: Repos, now: datetime) -> int:
@@ -169,7 +170,7 @@ class Digests:
         rows = await repos.digest_source.rows(
             practitioner.id or 0, start, end, history_start(end), family_id
         )
-        return build_report(
+        report = build_report(
             rows,
             practitioner=practitioner.name,
             timezone=practitioner.timezone,
@@ -177,6 +178,8 @@ class Digests:
             end=end,
             vocabulary=self.vocabulary,
         )
+        report = await with_chore_lines(repos, report, start, end)  # the agreement's chores
+        return await with_programme(repos, self.plans, report, start, end)  # plans, circles
 
     async def queue(self, out: Outbox, chat_id: int, rendered: RenderedDigest) -> None:
         """Queue the overview, each family's messages and chart, then the HTML file."""

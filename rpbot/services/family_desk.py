@@ -8,17 +8,20 @@ from datetime import datetime, timedelta
 from rpbot.engine import ButtonInput, CommandInput, Input, Library, MediaInput, Session, TextInput
 from rpbot.engine.inputs import as_command, as_media_kind
 from rpbot.engine.text import pick_language
+from rpbot.services.agreement_desk import AgreementDesk
+from rpbot.services.agreements import Agreements
 from rpbot.services.callbacks import parse_answer, parse_menu
+from rpbot.services.circles import Circles
 from rpbot.services.conversation import Conversations
 from rpbot.services.incoming import Incoming
 from rpbot.services.menus import (
     LEARN,
     allowed_targets,
     flow_for_command,
-    learning_buttons,
     menu_buttons,
 )
 from rpbot.services.outbox import Outbox
+from rpbot.services.plans import Plans
 from rpbot.services.privacy_desk import PRIVACY_COMMANDS, PrivacyDesk, parse_privacy
 from rpbot.services.refusals import refuse
 from rpbot.services.reminder_settings import ReminderSettings, parse_settings
@@ -32,6 +35,7 @@ log = logging.getLogger(__name__)
 ACTIVE_EVERY = timedelta(minutes=5)
 MOVED_ON = "That question has moved on - please use the latest one 🙂"
 NOT_AVAILABLE = "That isn't available here."
+NOT_IN_PLAN = "That isn't part of your programme at the moment. Here's your menu:"
 MENU_TEXT = {"parent": "What would you like to do?", "child": "What would you like to do? 🙂"}
 NOTHING_RUNNING = "There's nothing in progress right now. Here's the menu:"
 UNKNOWN_COMMAND = "I don't know that command. Here's the menu:"
@@ -75,6 +79,10 @@ class FamilyDesk:
         self.reminders = reminders
         self.privacy = PrivacyDesk(library)  # the router shares its own (see UpdateRouter)
         self.settings = ReminderSettings(reminders)
+        self.circles = Circles()  # /circle, circle answers (rpbot.services.circles)
+        self.plans = Plans(library)  # what the member's programme plan offers them
+        # /agreement and its buttons; the router shares it and hooks it to flow ends.
+        self.agreements = AgreementDesk(Agreements(library, reminders))
 
     async def handle(
         self,
@@ -102,8 +110,15 @@ class FamilyDesk:
         if incoming.kind == "command" and member.pending_json is not None:
             member.pending_json = None  # any command leaves a half-done settings change
             await repos.members.save(member)
+        circled, notice = await self.circles.member(repos, out, member, family, run, incoming, now)
+        if circled:
+            return notice
         pending = incoming.kind == "text" and member.pending_json is not None
         if pending and await self.settings.pending_text(
+            repos, out, member, incoming.text or "", now
+        ):
+            return None
+        if pending and await self.agreements.agreements.pending_text(
             repos, out, member, incoming.text or "", now
         ):
             return None
@@ -133,7 +148,7 @@ class FamilyDesk:
         await out.send(
             member.chat_id or 0,
             text or MENU_TEXT[member.role],
-            menu_buttons(member.role),
+            menu_buttons(member.role, await self.plans.disabled(out.repos, member)),
             member_id=member.id,
         )
 
@@ -156,6 +171,8 @@ class FamilyDesk:
             return
         if command in ("start", "menu"):
             await self.show_menu(out, member)
+        elif command == "agreement":
+            await self.agreements.member_command(repos, out, member, family, incoming.args, now)
         elif command == "reminders":
             await self.settings.show(repos, out, member, now)
         elif command == "help":
@@ -173,17 +190,19 @@ class FamilyDesk:
 
     async def open(
         self, repos: Repos, out: Outbox, member: Member, family: Family, target: str, now: datetime
-    ) -> None:
-        """Open a menu target: a flow, or the learning submenu."""
+    ) -> bool:
+        """Open a menu target: a flow, or the learning submenu (False: refused, as the
+        member's plan has it switched off)."""
         if target == LEARN:
-            await out.send(
-                member.chat_id or 0,
-                "Pick a short module - each takes a few minutes:",
-                learning_buttons(self.library, member.language),
-                member_id=member.id,
-            )
-            return
+            text, rows = await self.plans.learn_menu(repos, member, family, now)
+            await out.send(member.chat_id or 0, text, rows, member_id=member.id)
+            return True
+        if target in await self.plans.disabled(repos, member):
+            await refuse(repos, now, "member", member.id, "flow")
+            await self.show_menu(out, member, NOT_IN_PLAN)
+            return False
         await self.conversations.start(repos, out, member, family, target, now)
+        return True
 
     async def _button(
         self,
@@ -217,6 +236,10 @@ class FamilyDesk:
         setting = parse_settings(data)
         if setting is not None:
             return await self.settings.press(repos, out, member, setting[0], setting[1], now)
+        if data.startswith("g1:"):
+            return await self.agreements.member_button(
+                repos, out, member, family, data, incoming.message_id, now
+            )
         privacy = parse_privacy(data)
         if privacy is not None:
             return await self.privacy.member_button(
@@ -226,7 +249,8 @@ class FamilyDesk:
         if target is not None:
             learn = target == LEARN and member.role == "parent"
             if learn or (target in allowed_targets(member.role) and target in self.library):
-                await self.open(repos, out, member, family, target, now)
+                if not await self.open(repos, out, member, family, target, now):
+                    return NOT_AVAILABLE
                 title = self.library[target].title if target in self.library else "Learn"
                 return pick_language(title, member.language)
         # Another role's menu entry, a practitioner's tool, or data no button of ours carries.

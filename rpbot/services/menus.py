@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from rpbot.engine import Library
@@ -68,6 +69,19 @@ PRACTITIONER_COMMANDS = (
     ("mydata", "What the bot keeps about you"),
     ("help", "How this works"),
 )
+#: Circles and programme plans (issue 8), added to the roles' command menus by commands_for.
+PROGRAMME_COMMANDS = {
+    "parent": (
+        ("circle", "Start a family circle"),
+        ("agreement", "Our household agreement"),
+    ),
+    "child": (("agreement", "Our family agreement"),),
+    "practitioner": (
+        ("circle", "Start a circle with a family"),
+        ("plan", "A family's programme plan"),
+        ("agreement", "A family's household agreement"),
+    ),
+}
 
 
 def menu_for(role: str) -> tuple[MenuItem, ...]:
@@ -77,21 +91,42 @@ def menu_for(role: str) -> tuple[MenuItem, ...]:
 
 def commands_for(role: str) -> list[tuple[str, str]]:
     """The command list shown in Telegram's menu for this role."""
+    extra = list(PROGRAMME_COMMANDS.get(role, ()))
     if role == "practitioner":
-        return list(PRACTITIONER_COMMANDS)
-    return [(item.command, item.description) for item in menu_for(role)] + list(COMMON_COMMANDS)
+        return list(PRACTITIONER_COMMANDS) + extra
+    items = [(item.command, item.description) for item in menu_for(role)]
+    return items + extra + list(COMMON_COMMANDS)
 
 
-def menu_buttons(role: str) -> list[list[OutButton]]:
-    """The role's menu as button rows."""
-    return layout([OutButton(item.label, menu_data(item.target)) for item in menu_for(role)])
+def menu_buttons(role: str, hidden: Collection[str] = ()) -> list[list[OutButton]]:
+    """The role's menu as button rows (``hidden``: flows switched off in the member's plan)."""
+    return layout(
+        [
+            OutButton(item.label, menu_data(item.target))
+            for item in menu_for(role)
+            if item.target not in hidden
+        ]
+    )
 
 
-def learning_buttons(library: Library, language: str = "en") -> list[list[OutButton]]:
-    """One button per learning module, in programme order."""
+def learning_buttons(
+    library: Library,
+    language: str = "en",
+    modules: Sequence[str] | None = None,
+    current: str | None = None,
+) -> list[list[OutButton]]:
+    """One button per learning module, in programme order (``modules``: the family's plan
+    order; ``current``: this week's module, shown first and marked)."""
+    order = list(LEARNING_MODULES if modules is None else modules)
+    if current in order:
+        order.remove(current)
+        order.insert(0, current)
     buttons = [
-        OutButton(pick_language(library[m].title, language), menu_data(m))
-        for m in LEARNING_MODULES
+        OutButton(
+            ("⭐ This week: " if m == current else "") + pick_language(library[m].title, language),
+            menu_data(m),
+        )
+        for m in order
         if m in library
     ]
     return [[b] for b in buttons]

@@ -12,7 +12,9 @@ from typing import Any
 
 from rpbot.engine import NATIONS
 from rpbot.engine.answers import visible
+from rpbot.services.agreement_desk import AgreementDesk, practitioner_update
 from rpbot.services.callbacks import parse_practitioner, practitioner_data
+from rpbot.services.circles import Circles
 from rpbot.services.digest_desk import ACTIONS as DIGEST_ACTIONS
 from rpbot.services.digest_desk import DigestDesk
 from rpbot.services.enrolment import (
@@ -25,6 +27,7 @@ from rpbot.services.enrolment import (
 from rpbot.services.incoming import Incoming
 from rpbot.services.menus import commands_for
 from rpbot.services.outbox import Outbox, OutButton
+from rpbot.services.plan_desk import PlanDesk
 from rpbot.services.privacy_desk import PRIVACY_COMMANDS, PrivacyDesk
 from rpbot.services.refusals import refuse, target_id
 from rpbot.services.safeguarding import ACTIONS as ALERT_ACTIONS
@@ -49,6 +52,9 @@ HELP = (
     "/schedule - a family member's reminders: add, pause, resume, remove\n"
     "/digest - this week's digest now (/digest NAME for one family)\n"
     "/digestsettings - when your weekly digest comes\n"
+    "/agreement - a family's household agreement: see it, change it, ask everyone\n"
+    "/circle - start a circle: a family answers one question, then sees every answer\n"
+    "/plan - a family's programme plan: activities, reminder times, module order\n"
     "/mydata - a copy of what the bot keeps about you"
 )
 REFUSED = "That isn't one of your families."
@@ -71,6 +77,9 @@ class PractitionerDesk:
         self.digests = digests
         self.privacy = PrivacyDesk()  # the router shares its own (see UpdateRouter)
         self.safeguarding = safeguarding
+        self.agreements: AgreementDesk | None = None  # /agreement; the router shares one
+        self.circles = Circles()  # /circle (rpbot.services.circles)
+        self.plan_desk = PlanDesk(schedules.library, schedules.reminders)  # /plan
 
     async def handle(
         self,
@@ -81,6 +90,16 @@ class PractitionerDesk:
         now: datetime,
     ) -> str | None:
         """Act on one update; return a short notice for a button press, if any."""
+        if self.agreements is not None:
+            done, said = await practitioner_update(
+                self.agreements, repos, out, practitioner, incoming, now
+            )
+            if done:
+                return said
+        for tool in (self.circles, self.plan_desk):  # /circle and /plan, their buttons and text
+            done, notice = await tool.practitioner(repos, out, practitioner, incoming, now)
+            if done:
+                return notice
         turn = _Turn(repos, out, practitioner, incoming.chat_id, now, self.bot_username)
         turn.schedules = self.schedules
         turn.digests = self.digests

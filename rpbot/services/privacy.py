@@ -96,6 +96,13 @@ async def erase_member(
     counts = await repos.privacy.erase_member(member, label=label, keep_answers=keep, now=now)
     if keep:
         counts.extra["runs_scrubbed"] = scrubbed
+    circle_answers = await repos.circles.erase_member(member.id or 0, keep_answers=keep)
+    plan_flows = await repos.plans.erase_member(member.id or 0)
+    counts.extra.update(  # circles and plans (issue 8): only when there was something
+        {k: v for k, v in (("circle_answers", circle_answers), ("plan_flows", plan_flows)) if v}
+    )
+    if agreement_rows := await repos.agreements.erase_member(member.id or 0, keep=keep):
+        counts.extra["agreement_rows"] = agreement_rows
     await repos.audit.record(
         now, "member", member.id, "erasure", "member", member.id, f"mode={mode} {counts.detail()}"
     )

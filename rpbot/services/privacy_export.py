@@ -6,6 +6,9 @@ active), their family's name and nation and their practitioner's name, every ans
 (activity title, the question, the answer, who can see it, when), their activities (flow
 runs: status and times), their reminder schedules and every reminder sent to them.
 
+Their part in the household agreement (ideas they suggested, their answers and reasons,
+their chore check-ins) is included too.
+
 What it leaves out, on purpose (see SECURITY.md, "Data protection"):
 
 - other people's answers, even in the same family (a parent never gets a child's words here);
@@ -34,6 +37,7 @@ from rpbot.engine import Library
 from rpbot.engine.model import AskStep, Option
 from rpbot.engine.text import fill, pick_language
 from rpbot.scheduling.rules import Rule, RuleError
+from rpbot.services.agreements import agreement_export_rows, agreement_html
 from rpbot.storage.repos import Repos
 from rpbot.storage.tables import Answer, Family, Member, Practitioner
 
@@ -165,6 +169,11 @@ async def member_export(
     runs = await repos.runs.for_member(mid)
     schedules = await repos.schedules.for_member(mid)
     reminders = await repos.reminders.for_member(mid)
+    agreement = agreement_export_rows(
+        await repos.agreements.items_by(mid),
+        await repos.agreements.votes_by(mid),
+        await repos.chore_logs.for_member(mid),
+    )
     flows = _Flows(library, member.language, member.display_name)
     started = {run.id: run.started_at for run in runs}
     data: dict[str, Any] = {
@@ -232,6 +241,7 @@ async def member_export(
             }
             for r in reminders
         ],
+        "household_agreement": agreement,
         "not_included": NOT_INCLUDED_CHILD if member.role == "child" else NOT_INCLUDED,
     }
     zone = _zone(member.timezone)
@@ -410,6 +420,7 @@ def _member_html(data: dict[str, Any], role: str, zone: ZoneInfo, now: datetime)
             [[r["activity"], _when(r["due_at"], zone), r["status"]] for r in data["reminders"]],
         )
     )
+    body.append(agreement_html(data.get("household_agreement", {})))
     body.append("<h2>What is not in this file</h2>")
     body.append(f'<p class="note">{_e(data["not_included"])}</p>')
     return _page(f"Your data - {you['name']}", body)

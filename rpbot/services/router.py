@@ -77,6 +77,9 @@ class UpdateRouter:
         self.privacy = PrivacyDesk(library)
         self.family_desk.privacy = self.privacy
         self.practitioner_desk.privacy = self.privacy
+        # Household agreements: one desk for both, reading flow ends (proposals, chores).
+        self.practitioner_desk.agreements = self.family_desk.agreements
+        self.conversations.end_hooks.append(self.family_desk.agreements.agreements.on_flow_end)
         self.flood = FloodGuard()  # per person, in memory (see rpbot.services.flood)
 
     def set_bot_username(self, username: str) -> None:
@@ -154,6 +157,9 @@ class UpdateRouter:
             report = await self.reminders.sweep(repos, out, now, limit=limit)
             report.alerts = await self.safeguarding.sweep(repos, out, now, limit=limit)
             report.full = report.full or report.alerts >= limit
+            # Family circles: close rounds at their deadline, send what quiet hours held back.
+            circles = await self.family_desk.circles.sweep(repos, out, now, limit=limit)
+            report.full = report.full or circles >= limit
             report.rows = out.rows
             if prune:
                 # Sent messages hold people's words; keep them only while a question may

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from rpbot.storage._agreements import AgreementRepo, ChoreLogRepo
+from rpbot.storage._circles import CircleRepo, PlanRepo
 from rpbot.storage._digests import AlertRepo, DigestRepo, DigestSourceRepo
 from rpbot.storage._people import (
     FamilyRepo,
@@ -22,9 +24,12 @@ from rpbot.storage._runs import AnswerRepo, OutboxRepo, RunRepo
 from rpbot.storage._schedules import DueRunRepo, ReminderRepo, ScheduleRepo
 
 __all__ = [
+    "AgreementRepo",
     "AlertRepo",
     "AnswerRepo",
     "AuditRepo",
+    "ChoreLogRepo",
+    "CircleRepo",
     "CounterRepo",
     "DigestRepo",
     "DigestSourceRepo",
@@ -34,6 +39,7 @@ __all__ = [
     "InviteRepo",
     "MemberRepo",
     "OutboxRepo",
+    "PlanRepo",
     "PractitionerRepo",
     "PrivacyRepo",
     "ReminderRepo",
@@ -67,3 +73,7 @@ class Repos:
         self.alerts = AlertRepo(session)
         self.digest_source = DigestSourceRepo(session)
         self.privacy = PrivacyRepo(session)
+        self.agreements = AgreementRepo(session)
+        self.chore_logs = ChoreLogRepo(session)
+        self.circles = CircleRepo(session)
+        self.plans = PlanRepo(session)

@@ -329,3 +329,7 @@ class Digest(SQLModel, table=True):
     families: int = Field(default=0)
     created_at: datetime = _when()
     queued_at: datetime | None = _when(default=None)
+
+
+from rpbot.storage import tables_agreements as _agreements  # noqa: E402,F401
+from rpbot.storage import tables_circles as _circles  # noqa: E402,F401

@@ -57,6 +57,22 @@ def fit(text: str, room: int) -> str:
     return cut + "…"
 
 
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """``text`` in pieces of at most ``limit`` UTF-16 code units, cut at a line break or a
+    space where one is near (a summary quoting long answers can pass Telegram's limit)."""
+    pieces: list[str] = []
+    while _utf16(text) > limit:
+        head = text[:limit]
+        while _utf16(head) > limit:
+            head = head[:-1]
+        space = max(head.rfind("\n"), head.rfind(" "))
+        cut = space + 1 if space > len(head) // 2 else len(head)
+        if text[:cut].strip():
+            pieces.append(text[:cut])
+        text = text[cut:]
+    return [*pieces, text]
+
+
 def needs_ref(row: OutboxMessage) -> bool:
     """Whether this row edits a message it does not know the Telegram id of yet."""
     if row.method not in ("edit", "close") or row.ref_id is None:
@@ -70,6 +86,11 @@ async def call(bot: Bot, row: OutboxMessage, ref: OutboxMessage | None) -> int |
     chat_id = row.chat_id
     if row.method == "send":
         markup = keyboard(payload.get("buttons"))
+        if not payload.get("html"):  # too long for one message: the buttons go on the last
+            *before, last = split_text(str(payload["text"]))
+            for piece in before:
+                await bot.send_message(chat_id, html.escape(piece), parse_mode=ParseMode.HTML)
+            payload = {**payload, "text": last}
         text = _html(payload)
         try:
             sent = await bot.send_message(
