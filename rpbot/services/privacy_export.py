@@ -174,6 +174,7 @@ async def member_export(
         await repos.agreements.votes_by(mid),
         await repos.chore_logs.for_member(mid),
     )
+    turns = await repos.circles.for_member(mid)
     flows = _Flows(library, member.language, member.display_name)
     started = {run.id: run.started_at for run in runs}
     data: dict[str, Any] = {
@@ -242,6 +243,16 @@ async def member_export(
             for r in reminders
         ],
         "household_agreement": agreement,
+        "circle_answers": [
+            {
+                "circle": t.round_id,
+                "status": t.status,
+                "answer": t.answer,
+                "may_be_shared": t.share_ok,
+                "answered_at": _iso(t.answered_at),
+            }
+            for t in turns
+        ],
         "not_included": NOT_INCLUDED_CHILD if member.role == "child" else NOT_INCLUDED,
     }
     zone = _zone(member.timezone)
@@ -421,6 +432,16 @@ def _member_html(data: dict[str, Any], role: str, zone: ZoneInfo, now: datetime)
         )
     )
     body.append(agreement_html(data.get("household_agreement", {})))
+    body.append(f"<h2>Your circle answers ({len(data['circle_answers'])})</h2>")
+    body.append(
+        _table(
+            ["Answered", "Your answer", "What happened"],
+            [
+                [_when(t["answered_at"], zone), t["answer"] or "", t["status"]]
+                for t in data["circle_answers"]
+            ],
+        )
+    )
     body.append("<h2>What is not in this file</h2>")
     body.append(f'<p class="note">{_e(data["not_included"])}</p>')
     return _page(f"Your data - {you['name']}", body)

@@ -6,6 +6,7 @@ by the test (``bot.sweep_once()`` after moving the clock); nothing sleeps.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from rpbot.storage.db import Database
 from rpbot.storage.tables import AuditEntry
 from rpbot.storage.tables_circles import CircleRound, CircleTurn
 from rpbot.telegram.app import TelegramBot
+from tests.privacy.test_privacy_e2e import documents
 from tests.telegram.conftest import PRACTITIONER_ID, START
 from tests.telegram.helpers import joined, labels, reply_containing, rows
 
@@ -127,6 +129,15 @@ async def test_a_circle_with_one_late_member_closes_at_the_deadline(
     assert "Mia: “Happy”" in everything
     assert "Jo passed" in everything
     assert "Programme: week 1 of 8 · 0 of 8 modules done" in everything
+
+    # Sam's own circle answer is in their /mydata export; Mia's is not.
+    await sam.send("/mydata")
+    files = await documents(sam, emulator)
+    data = json.loads(next(text for name, text in files.items() if name.endswith(".json")))
+    assert [t["answer"] for t in data["circle_answers"]] == ["Tired but hopeful"]
+    page = next(text for name, text in files.items() if name.endswith(".html"))
+    assert "Tired but hopeful" in page
+    assert "Happy" not in json.dumps(data["circle_answers"])
 
 
 async def test_a_child_who_keeps_it_private_is_not_quoted_and_the_round_closes_early(
