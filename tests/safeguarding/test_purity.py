@@ -7,10 +7,11 @@ is forbidden: the screener must never record what people write.
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
+
+from tests.test_architecture import imported_modules  # the same import walker as the engine
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2] / "rpbot" / "safeguarding"
 PACKAGE = "rpbot.safeguarding"
@@ -39,32 +40,6 @@ def module_name(path: Path) -> str:
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join([PACKAGE, *parts])
-
-
-def imported_modules(source: str, module: str, *, is_package: bool = False) -> set[str]:
-    """Every module ``source`` imports, relative imports resolved against ``module``.
-
-    ``from x import y`` yields ``x`` and ``x.y`` (``y`` may be a submodule), except that
-    ``from rpbot import safeguarding`` yields only ``rpbot.safeguarding``.
-    """
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                package = module if is_package else module.rpartition(".")[0]
-                parts = package.split(".")
-                if node.level - 1 >= len(parts):
-                    found.add("." * node.level + base)
-                    continue
-                anchor = parts[: len(parts) - (node.level - 1)]
-                base = ".".join([*anchor, base] if base else anchor)
-            if base != PACKAGE.rpartition(".")[0]:
-                found.add(base)
-            found.update(f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
-    return found
 
 
 def is_forbidden(name: str) -> bool:
