@@ -1,29 +1,3 @@
-"""Agreement tests use the end-to-end fixtures (the emulator and the real bot) and the
-storage fixtures (SQLite always, PostgreSQL when ``RPBOT_TEST_DATABASE_URL`` is set)."""
+"""Agreements tests use the end-to-end and storage fixtures (see tests/bot_fixtures.py)."""
 
-from __future__ import annotations
-
-from tests.storage.conftest import db, migrated_url
-from tests.telegram.conftest import (
-    bot,
-    clock,
-    database,
-    emulator,
-    family,
-    settings,
-    sleeps,
-    start_bot,
-)
-
-__all__ = [
-    "bot",
-    "clock",
-    "database",
-    "db",
-    "emulator",
-    "family",
-    "migrated_url",
-    "settings",
-    "sleeps",
-    "start_bot",
-]
+from tests.bot_fixtures import *  # noqa: F403

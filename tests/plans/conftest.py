@@ -1,28 +1,3 @@
-"""Circle tests use the end-to-end fixtures (emulator, bot, FakeClock) and the storage ones."""
+"""Plans tests use the end-to-end and storage fixtures (see tests/bot_fixtures.py)."""
 
-from __future__ import annotations
-
-from tests.storage.conftest import db, migrated_url
-from tests.telegram.conftest import (
-    bot,
-    clock,
-    database,
-    emulator,
-    family,
-    settings,
-    sleeps,
-    start_bot,
-)
-
-__all__ = [
-    "bot",
-    "clock",
-    "database",
-    "db",
-    "emulator",
-    "family",
-    "migrated_url",
-    "settings",
-    "sleeps",
-    "start_bot",
-]
+from tests.bot_fixtures import *  # noqa: F403
