@@ -11,9 +11,13 @@ due instant. The sweep is driven as in production: the bot's :class:`SweepSchedu
 ``sweep_once`` at once and then every ``RPBOT_SWEEP_SECONDS`` (5 s; a sweep still running
 makes the next tick be skipped). No updates are polled.
 
-A thread watches the emulator's message counter (``/_emulator/stats``, every 5 ms) in real
-time. Printed per run: achieved rate / limit (messages delivered / (first to last delivery)
-/ limit), time from the first sweep call to the first delivery (the reminders are due at that
+The emulator stamps every delivered message with ``time.monotonic()`` (one clock for all
+processes on Linux); the benchmark asks for its counter four times a second and reads the
+stamps at the end, so watching adds next to no load to the bot. (An earlier version polled
+every 5 ms from a thread in the bot's process, which cost the bot about 2 CPU s per 2,000
+messages and competed for its GIL.) Printed per run: achieved rate / limit (messages
+delivered / (first to last delivery) / limit), time from the first sweep call to the first
+delivery (the reminders are due at that
 instant), lost (members with no reminder message), duplicated (members with more than one)
 and 429s the emulator answered. Targets (issue 4): rate >= 0.95 of the limit, first send within
 2 s of the due time, zero lost, zero duplicated.
@@ -29,16 +33,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import http.client
-import json
 import logging
 import os
 import sys
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -63,7 +64,7 @@ FLOW = "day_in_the_life"
 # 12:00 in London on a summer Monday (BST, 11:00 UTC): outside parents' quiet hours (21-08).
 DUE = datetime(2026, 6, 15, 12, 0, tzinfo=ZoneInfo("Europe/London"))
 INSERT_BATCH = 500  # rows per setup transaction
-POLL_SECONDS = 0.005  # how often the watcher reads the emulator's counters
+POLL_SECONDS = 0.25  # how often the bench asks the emulator how many have arrived
 SETTLE = 1.0  # seconds to wait after the last expected message, to see any extra ones
 CONTROL_CONCURRENCY = 64  # control API calls in flight while setting up and checking
 
@@ -94,53 +95,54 @@ async def bounded(coroutines: list[Any], limit: int = CONTROL_CONCURRENCY) -> li
     return await asyncio.gather(*(one(c) for c in coroutines))
 
 
-class Watcher(threading.Thread):
-    """Reads the emulator's counters every POLL_SECONDS and notes when they change.
+class Watcher:
+    """Waits for the emulator to have delivered ``expected`` messages, then reads their times.
 
-    A thread with its own blocking HTTP connection, so it keeps time even while the bot's
-    event loop is busy.
+    The emulator stamps each delivered message with ``time.monotonic()`` (system-wide on
+    Linux, so comparable with this process's clock); this process only asks for its counters
+    every POLL_SECONDS, so watching costs the bot almost nothing.
     """
 
-    def __init__(self, port: int, expected: int) -> None:
-        super().__init__(daemon=True)
-        self.port = port
+    def __init__(self, driver: Driver, expected: int) -> None:
+        self.driver = driver
         self.expected = expected
         self.start_delivered = 0
         self.start_429 = 0
-        self.first: float | None = None  # perf_counter when the first message was seen
-        self.last: float | None = None  # perf_counter when the expected count was reached
+        self.first: float | None = None  # monotonic time of the first delivery
+        self.last: float | None = None  # monotonic time of the expected-th delivery
         self.delivered = 0
-        self.delivered_at_last = 0  # the count when the expected number was first seen
+        self.delivered_at_last = 0
         self.too_many = 0
-        self.done = threading.Event()
-        self._stop_event = threading.Event()
-        self._connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        self.times: list[float] = []
 
-    def read(self) -> tuple[int, int]:
-        self._connection.request("GET", "/_emulator/stats")
-        stats = json.loads(self._connection.getresponse().read())["result"]
+    async def read(self) -> tuple[int, int]:
+        stats = await self.driver.stats()
         return int(stats["messages_delivered"]), int(stats["too_many_requests"])
 
-    def baseline(self) -> None:
-        self.start_delivered, self.start_429 = self.read()
+    async def baseline(self) -> None:
+        self.start_delivered, self.start_429 = await self.read()
 
-    def run(self) -> None:
-        while not self._stop_event.is_set():
-            delivered, too_many = self.read()
-            now = time.perf_counter()
-            self.delivered = delivered - self.start_delivered
-            self.too_many = too_many - self.start_429
-            if self.delivered > 0 and self.first is None:
-                self.first = now
-            if self.delivered >= self.expected and self.last is None:
-                self.last, self.delivered_at_last = now, self.delivered
-                self.done.set()
-            time.sleep(POLL_SECONDS)
+    async def wait(self, seconds: float) -> bool:
+        """True once every expected message was delivered, False after ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            await self.update()
+            if self.delivered >= self.expected:
+                return True
+            await asyncio.sleep(POLL_SECONDS)
+        return False
 
-    def stop(self) -> None:
-        self._stop_event.set()
-        self.join()
-        self._connection.close()
+    async def update(self) -> None:
+        delivered, too_many = await self.read()
+        self.delivered = delivered - self.start_delivered
+        self.too_many = too_many - self.start_429
+        times = (await self.driver.delivery_times())[self.start_delivered :]
+        self.times = times
+        if times:
+            self.first = times[0]
+        if len(times) >= self.expected:
+            self.last = times[self.expected - 1]
+            self.delivered_at_last = self.expected
 
 
 # -- databases -------------------------------------------------------------------------------
@@ -154,6 +156,9 @@ async def populate(db: Database, members: int, due: datetime) -> None:
     created = due.astimezone(ZoneInfo("UTC")).replace(hour=0, minute=0)
     async with db.transaction() as repos:
         practitioner = await repos.practitioners.add(PRACTITIONER_USER, "Practitioner", created)
+        # The weekly digest (measured by bench/digest.py) is not due during this run.
+        practitioner.digest_next_at = due + timedelta(days=3)
+        await repos.practitioners.save(practitioner)
     for start in range(0, members, INSERT_BATCH):
         async with db.transaction() as repos:
             for i in range(start, min(members, start + INSERT_BATCH)):
@@ -211,9 +216,28 @@ class RunResult:
     emulator_cpu: float = 0.0  # CPU seconds of the emulator process meanwhile
     timed_out: bool = False
 
+    times: list[float] = field(default_factory=list)  # delivery times, first to expected-th
+
     @property
     def ratio(self) -> float:
-        return self.counted / self.span / self.limit if self.span > 0 else float("nan")
+        """Sustained rate / limit: messages after the first second, over the time after it.
+
+        Both the bot's limiter and the emulator's (like Telegram) allow one second's worth at
+        once, so the first second carries a burst of up to twice the limit; counting it would
+        flatter the rate (2,000 messages at 300/s arrive in 5.67 s, "352/s").
+        """
+        if len(self.times) < 2:
+            return float("nan")
+        after = self.times[0] + 1.0
+        later = [t for t in self.times if t > after]
+        if len(later) < 2 or self.times[-1] - after <= 0:
+            return self.counted / self.span / self.limit if self.span > 0 else float("nan")
+        return len(later) / (self.times[-1] - after) / self.limit
+
+    @property
+    def overall_rate(self) -> float:
+        """Messages / (first to last delivery), the burst included."""
+        return self.counted / self.span if self.span > 0 else float("nan")
 
 
 async def run_once(members: int, limit: float, admin_url: str | None) -> RunResult:
@@ -222,7 +246,7 @@ async def run_once(members: int, limit: float, admin_url: str | None) -> RunResu
     async with (
         emulator_process("--rate-limit", str(limit), "--per-chat-rate", "1") as (
             url,
-            port,
+            _port,
             emulator_pid,
         ),
         Driver(url) as driver,
@@ -254,9 +278,8 @@ async def run_once(members: int, limit: float, admin_url: str | None) -> RunResu
             bot = TelegramBot(settings, db, default_library(), clock, sweep=False)
             await bot.application.initialize()  # getMe; updates are never polled
             result.setup = time.perf_counter() - begin_setup
-            watcher = Watcher(port, members)
-            watcher.baseline()
-            watcher.start()
+            watcher = Watcher(driver, members)
+            await watcher.baseline()
             running = 0
             idle = asyncio.Event()
             idle.set()
@@ -265,10 +288,10 @@ async def run_once(members: int, limit: float, admin_url: str | None) -> RunResu
                 nonlocal running
                 running += 1
                 idle.clear()
-                began = time.perf_counter()
+                began = time.monotonic()
                 try:
                     report = await bot.sweep_once()
-                    result.sweeps.append((began, time.perf_counter(), report))
+                    result.sweeps.append((began, time.monotonic(), report))
                 finally:
                     running -= 1
                     if running == 0:
@@ -276,18 +299,18 @@ async def run_once(members: int, limit: float, admin_url: str | None) -> RunResu
 
             scheduler = SweepScheduler(sweep, settings.sweep_seconds)
             cpu, emulator_cpu = time.process_time(), cpu_seconds(emulator_pid)
-            start = time.perf_counter()
+            start = time.monotonic()
             scheduler.start()
             deadline = 30.0 + 3 * members / limit
-            result.timed_out = not await asyncio.to_thread(watcher.done.wait, deadline)
-            result.wall = time.perf_counter() - start
+            result.timed_out = not await watcher.wait(deadline)
             result.cpu = time.process_time() - cpu
             result.emulator_cpu = cpu_seconds(emulator_pid) - emulator_cpu
             await asyncio.sleep(SETTLE)
             scheduler.shutdown()
             await idle.wait()
             await asyncio.sleep(0.2)
-            watcher.stop()
+            await watcher.update()  # anything extra (a duplicate) that came meanwhile
+            result.wall = (watcher.last or time.monotonic()) - start
             await bot.application.shutdown()
             result.delivered = watcher.delivered
             result.too_many = watcher.too_many
@@ -296,6 +319,7 @@ async def run_once(members: int, limit: float, admin_url: str | None) -> RunResu
                 if watcher.last is not None:
                     result.span = watcher.last - watcher.first
                     result.counted = watcher.delivered_at_last
+                    result.times = watcher.times[: watcher.expected]
             result.outbox, result.reminders = await database_counts(db)
         finally:
             await db.dispose()
@@ -316,6 +340,7 @@ def report(result: RunResult) -> bool:
     """Print one run; return True if every target was met."""
     ratio, first = result.ratio, result.first_send
     rate = result.ratio * result.limit
+    burst = result.limit  # one second's worth, as the limiters allow
     met_rate, met_first = ratio >= 0.95, first <= 2.0
     clean = result.lost == 0 and result.duplicated == 0 and not result.timed_out
     print(
@@ -323,8 +348,9 @@ def report(result: RunResult) -> bool:
         f"setup {result.setup:.1f} s)"
     )
     print(
-        f"  delivered {result.counted} in {result.span:.2f} s from first to last = "
-        f"{rate:.1f}/s; achieved rate / limit {ratio:.3f} "
+        f"  delivered {result.counted} in {result.span:.2f} s from first to last "
+        f"({result.overall_rate:.1f}/s with the first second's burst of up to {burst:g});"
+        f"\n  sustained after the first second {rate:.1f}/s; achieved rate / limit {ratio:.3f} "
         f"(target >= 0.95: {'met' if met_rate else 'NOT met'})"
     )
     print(f"  due -> first send {first:.3f} s (target <= 2 s: {'met' if met_first else 'NOT met'})")

@@ -59,6 +59,14 @@ class Settings(BaseSettings):
         validation_alias="RPBOT_REMINDER_GRACE_HOURS",
         description="After downtime, reminders missed by less than this are still sent.",
     )
+    http_client: Literal["aiohttp", "httpx"] = Field(
+        "aiohttp",
+        validation_alias="RPBOT_HTTP_CLIENT",
+        description=(
+            "HTTP client for Bot API calls: aiohttp (default, lighter on CPU) or httpx "
+            "(python-telegram-bot's own, e.g. for its proxy settings)."
+        ),
+    )
     rate_overall: float = Field(
         30.0,
         validation_alias="RPBOT_RATE_OVERALL",

@@ -11,6 +11,7 @@
          the first bot message with id > N, or result null after S seconds
     POST /_emulator/fail_next                    {"method", "error", "chat_id"?, ...}
     GET  /_emulator/stats
+    GET  /_emulator/delivery_times         time.monotonic() of each delivered message
 
 Answers look like the Bot API's: ``{"ok": true, "result": ...}`` or ``{"ok": false, ...}``.
 """
@@ -177,6 +178,9 @@ def control_routes(emulator: BotApiEmulator) -> list[web.RouteDef]:
     async def stats(request: web.Request) -> web.Response:
         return _ok(emulator.stats.to_json())
 
+    async def delivery_times(request: web.Request) -> web.Response:
+        return _ok(emulator.stats.delivery_times)
+
     return [
         web.post("/_emulator/users/{user_id}/send", send),
         web.post("/_emulator/users/{user_id}/edit_last", edit_last),
@@ -189,4 +193,5 @@ def control_routes(emulator: BotApiEmulator) -> list[web.RouteDef]:
         web.get("/_emulator/chats/{chat_id}/wait", wait),
         web.post("/_emulator/fail_next", fail_next),
         web.get("/_emulator/stats", stats),
+        web.get("/_emulator/delivery_times", delivery_times),
     ]

@@ -183,6 +183,9 @@ class EmulatorStats:
     too_many_requests: int = 0
     messages_delivered: int = 0
     updates_delivered: int = 0
+    #: ``time.monotonic()`` of each delivered message, in order (system-wide on Linux, so a
+    #: benchmark in another process can compare it with its own clock without polling).
+    delivery_times: list[float] = field(default_factory=list)
 
     def to_json(self) -> JsonDict:
         """The counters as JSON for the control API."""

@@ -63,6 +63,11 @@ class RemoteEmulator:
         result: JsonDict = await self.call("GET", "stats")
         return result
 
+    async def delivery_times(self) -> list[float]:
+        """``time.monotonic()`` in the emulator's process of each message delivered, in order."""
+        result: list[float] = await self.call("GET", "delivery_times")
+        return result
+
 
 class RemoteUser:
     """A person driven over HTTP: send, press, wait for the next bot message."""

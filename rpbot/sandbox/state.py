@@ -253,6 +253,7 @@ class EmulatorState:
         """Add a delivered bot message to the chat's history and wake waiting people."""
         chat.history.append(message)
         self.stats.messages_delivered += 1
+        self.stats.delivery_times.append(time.monotonic())
         self.chats_changed.notify()
 
     def record_edit(self, chat: Chat, message: SentMessage) -> None:

@@ -105,14 +105,22 @@ class Outbox:
         prompt: int | None = None,
         html: bool = False,
         secret: bool = False,
+        flush: bool = True,
     ) -> OutboxMessage:
         """Queue a message (``html``: the text is already safe HTML; ``secret``: its text is
-        removed from the database once sent, e.g. an invite code)."""
+        removed from the database once sent, e.g. an invite code; ``flush=False``: written in
+        one batch with others at the next flush, so its id is unknown until then)."""
         payload: dict[str, Any] = {"text": text, "buttons": rows_json(rows), "html": html}
         if secret:
             payload["secret"] = True
         return await self._add(
-            chat_id, "send", payload, member_id=member_id, run_id=run_id, prompt=prompt
+            chat_id,
+            "send",
+            payload,
+            member_id=member_id,
+            run_id=run_id,
+            prompt=prompt,
+            flush=flush,
         )
 
     async def edit_buttons(self, ref: OutboxMessage, rows: Rows) -> None:

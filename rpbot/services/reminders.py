@@ -210,13 +210,20 @@ class Reminders:
                 elif now - due > self.grace or following <= now:
                     report.missed += 1
                     await repos.reminders.add(
-                        member.id or 0, schedule.flow_id, due, now, schedule.id, "skipped", "missed"
+                        member.id or 0,
+                        schedule.flow_id,
+                        due,
+                        now,
+                        schedule.id,
+                        "skipped",
+                        "missed",
+                        flush=False,
                     )
                     log.info("reminder for schedule %s due %s missed; skipped", schedule.id, due)
                 else:
                     await self._supersede(repos, open_reminders.pop(schedule.id or 0, []), now)
                     await repos.reminders.add(
-                        member.id or 0, schedule.flow_id, due, now, schedule.id
+                        member.id or 0, schedule.flow_id, due, now, schedule.id, flush=False
                     )
                     report.occurrences += 1
                 due = following
@@ -290,7 +297,7 @@ class Reminders:
                 OutButton("🙅 Not today", reminder_data(rid, "skip")),
             ],
         ]
-        await out.send(member.chat_id or 0, text, rows, member_id=member.id)
+        await out.send(member.chat_id or 0, text, rows, member_id=member.id, flush=False)
         reminder.status, reminder.sent_at = "sent", now
         await repos.reminders.save(reminder)
 

@@ -51,9 +51,17 @@ class Repo:
         self.session = session
 
     async def _put(self, row: RowT) -> RowT:
+        """Add (or keep) ``row`` and write it now: ids are set, constraint errors raised here."""
+        self._stage(row)
+        await self.session.flush()
+        return row
+
+    def _stage(self, row: RowT) -> RowT:
+        """Add (or keep) ``row``, written with the next flush: the next query (autoflush) or
+        the commit. Many staged rows are written in one batch, which matters on hot paths such
+        as the reminder sweep; use it where nothing needs the row's id or its errors at once."""
         check_row(row)
         self.session.add(row)
-        await self.session.flush()
         return row
 
     def _dialect(self) -> str:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
 from sqlmodel import col, select, update
 
-from rpbot.storage._base import Repo, aware
+from rpbot.storage._base import Repo, aware, table_of
 from rpbot.storage.errors import RowNotFoundError
 from rpbot.storage.tables import Answer, FlowRun, OutboxMessage
 
@@ -160,8 +160,14 @@ class OutboxRepo(Repo):
         prompt: int | None = None,
         claimed_by: str | None = None,
         claim_expires_at: datetime | None = None,
+        *,
+        flush: bool = True,
     ) -> OutboxMessage:
-        """Queue a Bot API call (``claimed_by``: the worker that will send it right away)."""
+        """Queue a Bot API call (``claimed_by``: the worker that will send it right away).
+
+        ``flush=False``: written with the next flush or the commit, in one batch with others;
+        its id is known only then (fine for a message nothing edits in this transaction).
+        """
         row = OutboxMessage(
             chat_id=chat_id,
             method=method,
@@ -175,7 +181,7 @@ class OutboxRepo(Repo):
             claimed_by=claimed_by,
             claim_expires_at=claim_expires_at,
         )
-        return await self._put(row)
+        return await self._put(row) if flush else self._stage(row)
 
     async def claim(
         self,
@@ -251,6 +257,30 @@ class OutboxRepo(Repo):
         )
         if result.rowcount == 0:
             raise RowNotFoundError(f"no outbox message with id {id}")
+
+    async def mark_sent_many(self, sent: Sequence[tuple[int, int | None]], now: datetime) -> None:
+        """:meth:`mark_sent` for many messages (id, Telegram message id) in one statement
+        run for each (a sender commits the marks of messages sent meanwhile together)."""
+        if not sent:
+            return
+        table = table_of(OutboxMessage)
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("mark_id"))
+            .values(
+                status="sent",
+                sent_message_id=bindparam("mark_message_id", type_=table.c.sent_message_id.type),
+                sent_at=aware(now, "now"),
+                attempts=table.c.attempts + 1,
+                error=None,
+                claimed_by=None,
+                claim_expires_at=None,
+            )
+        )
+        connection = await self.session.connection()
+        await connection.execute(
+            statement, [{"mark_id": id, "mark_message_id": message_id} for id, message_id in sent]
+        )
 
     async def prune(self, before: datetime) -> int:
         """Delete sent or failed messages older than ``before`` (their texts are personal)."""

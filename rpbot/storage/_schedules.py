@@ -66,8 +66,8 @@ class ScheduleRepo(Repo):
         return list((await self.session.exec(query)).all())
 
     async def save(self, schedule: Schedule) -> None:
-        """Write changes to a schedule."""
-        await self._put(schedule)
+        """Write changes to a schedule (with the next flush: a query or the commit)."""
+        self._stage(schedule)
 
     async def remove(self, schedule: Schedule) -> None:
         """Delete a schedule; its past reminders stay (detached) for the digest."""
@@ -94,20 +94,25 @@ class ReminderRepo(Repo):
         schedule_id: int | None = None,
         status: str = "pending",
         reason: str | None = None,
+        *,
+        flush: bool = True,
     ) -> Reminder:
-        """Record an occurrence (pending to send at ``due_at``, or already skipped)."""
-        return await self._put(
-            Reminder(
-                schedule_id=schedule_id,
-                member_id=member_id,
-                flow_id=flow_id,
-                due_at=aware(due_at, "due_at"),
-                send_at=aware(due_at, "due_at"),
-                status=status,
-                reason=reason,
-                created_at=aware(now, "now"),
-            )
+        """Record an occurrence (pending to send at ``due_at``, or already skipped).
+
+        ``flush=False``: written with the next flush, in one batch with others (its id is
+        not known until then).
+        """
+        row = Reminder(
+            schedule_id=schedule_id,
+            member_id=member_id,
+            flow_id=flow_id,
+            due_at=aware(due_at, "due_at"),
+            send_at=aware(due_at, "due_at"),
+            status=status,
+            reason=reason,
+            created_at=aware(now, "now"),
         )
+        return await self._put(row) if flush else self._stage(row)
 
     async def by_id(self, reminder_id: int) -> Reminder | None:
         """The reminder with this id, if any."""
@@ -158,8 +163,8 @@ class ReminderRepo(Repo):
         return list((await self.session.exec(query.order_by(col(Reminder.id)))).all())
 
     async def save(self, reminder: Reminder) -> None:
-        """Write changes to a reminder."""
-        await self._put(reminder)
+        """Write changes to a reminder (with the next flush: a query or the commit)."""
+        self._stage(reminder)
 
 
 class DueRunRepo(Repo):

@@ -29,6 +29,7 @@ from rpbot.telegram.convert import to_incoming
 from rpbot.telegram.processor import PerPersonUpdateProcessor
 from rpbot.telegram.ratelimit import RateLimiter
 from rpbot.telegram.sender import OutboxSender, Sleep, worker_name
+from rpbot.telegram.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +61,18 @@ class TelegramBot:
         default_screener()  # a broken safeguarding rules file stops the start, with its message
         self.settings = settings
         self.poll_timeout = poll_timeout
-        self.application: Application = (  # type: ignore[type-arg]
+        builder = (
             ApplicationBuilder()
             .token(token)
             .base_url(settings.telegram_api_url)
             .base_file_url(settings.telegram_file_url)
             .concurrent_updates(PerPersonUpdateProcessor())
-            .build()
         )
+        if settings.http_client == "aiohttp":
+            builder = builder.request(AiohttpRequest()).get_updates_request(
+                AiohttpRequest(pool_size=1)
+            )
+        self.application: Application = builder.build()  # type: ignore[type-arg]
         worker = worker_name()
         self.router = UpdateRouter(
             db,

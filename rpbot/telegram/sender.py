@@ -70,6 +70,7 @@ class OutboxSender:
         self._gate = asyncio.Semaphore(concurrency)
         self._locks: dict[int, asyncio.Lock] = {}
         self._lock_users: dict[int, int] = {}  # deliveries holding or waiting for a chat's lock
+        self._marks = SentMarks(db, clock)
 
     async def deliver(self, rows: Sequence[OutboxMessage]) -> None:
         """Send rows this worker claimed (e.g. just written), in order per chat."""
@@ -159,9 +160,11 @@ class OutboxSender:
             return await repos.outbox.by_id(row.ref_id or 0)
 
     async def _mark_sent(self, row: OutboxMessage, message_id: int | None) -> None:
-        scrub = json.loads(row.payload_json).get("secret") is True
-        async with self.db.transaction() as repos:
-            await repos.outbox.mark_sent(row.id or 0, message_id, self.clock.now(), scrub=scrub)
+        if json.loads(row.payload_json).get("secret") is True:  # rare: its text is scrubbed
+            async with self.db.transaction() as repos:
+                await repos.outbox.mark_sent(row.id or 0, message_id, self.clock.now(), scrub=True)
+        else:
+            await self._marks.sent(row.id or 0, message_id)
         row.status, row.sent_message_id = "sent", message_id
 
     async def _mark_failed(self, row: OutboxMessage, error: str) -> None:
@@ -190,6 +193,53 @@ class OutboxSender:
                         now, "system", None, "member_blocked_bot", "member", member.id
                     )
         log.warning("chat %s blocked the bot; its messages are dropped", row.chat_id)
+
+
+class SentMarks:
+    """Group commit for "sent" marks: one transaction for the messages sent meanwhile.
+
+    Each delivery waits until its own mark is committed before it goes on, exactly as with
+    one transaction per message, so a crash can re-send at most the messages in flight (one
+    per chat, as before); only the number of transactions shrinks. The first mark after a
+    quiet spell is written at once; while a batch is being written, the next one gathers.
+    """
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self._waiting: list[tuple[int, int | None, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def sent(self, row_id: int, message_id: int | None) -> None:
+        """Mark one message sent; returns once the mark is committed (or raises why not)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((row_id, message_id, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        await done
+
+    async def _write(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                async with self.db.transaction() as repos:
+                    await repos.outbox.mark_sent_many(
+                        [(row_id, message_id) for row_id, message_id, _ in batch],
+                        self.clock.now(),
+                    )
+            except asyncio.CancelledError:  # shutting down: nobody's mark is known to be in
+                for *_, done in batch + self._waiting:
+                    done.cancel()
+                self._waiting = []
+                raise
+            except Exception as exc:  # each waiting delivery sees the failure
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for *_, done in batch:
+                if not done.done():
+                    done.set_result(None)
 
 
 def _seconds(value: int | float | timedelta) -> float:

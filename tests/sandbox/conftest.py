@@ -9,6 +9,7 @@ import pytest_asyncio
 from telegram import Bot
 
 from rpbot.sandbox import BotApiEmulator
+from rpbot.telegram.transport import AiohttpRequest
 
 
 @pytest.fixture(autouse=True)
@@ -25,10 +26,15 @@ async def emulator() -> AsyncIterator[BotApiEmulator]:
         yield emu
 
 
-@pytest_asyncio.fixture
-async def bot(emulator: BotApiEmulator) -> AsyncIterator[Bot]:
-    """A real PTB Bot talking to the emulator (no Application, no polling)."""
+@pytest_asyncio.fixture(params=["httpx", "aiohttp"])
+async def bot(emulator: BotApiEmulator, request: pytest.FixtureRequest) -> AsyncIterator[Bot]:
+    """A real PTB Bot talking to the emulator (no Application, no polling), once with PTB's own
+    httpx client and once with rpbot's aiohttp transport."""
+    transport = AiohttpRequest() if request.param == "aiohttp" else None
     async with Bot(
-        emulator.token, base_url=emulator.base_url, base_file_url=emulator.base_file_url
+        emulator.token,
+        base_url=emulator.base_url,
+        base_file_url=emulator.base_file_url,
+        request=transport,
     ) as ptb_bot:
         yield ptb_bot

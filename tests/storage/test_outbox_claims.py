@@ -74,3 +74,25 @@ async def test_scrubbing_replaces_a_secret_text_once_sent(db: Database) -> None:
     assert stored is not None
     assert "abc" not in stored.payload_json
     assert stored.status == "sent"
+
+
+async def test_many_marks_in_one_statement_release_the_claims(db: Database) -> None:
+    await _queue(db, 3, chats=3)
+    async with db.transaction() as repos:
+        claimed = await repos.outbox.claim("a", NOW, LEASE)
+    first, second, third = (row.id or 0 for row in claimed)
+    async with db.transaction() as repos:
+        await repos.outbox.mark_sent_many([(first, 11), (second, None)], NOW + timedelta(seconds=2))
+        await repos.outbox.mark_sent_many([], NOW)  # nothing to do
+    async with db.transaction() as repos:
+        rows = {row_id: await repos.outbox.by_id(row_id) for row_id in (first, second, third)}
+    marked = [rows[first], rows[second]]
+    assert [(r.status, r.sent_message_id, r.claimed_by) for r in marked if r] == [
+        ("sent", 11, None),
+        ("sent", None, None),
+    ]
+    assert all(r is not None and r.sent_at == NOW + timedelta(seconds=2) for r in marked)
+    assert all(r is not None and r.attempts == 1 for r in marked)
+    untouched = rows[third]
+    assert untouched is not None
+    assert (untouched.status, untouched.claimed_by) == ("pending", "a")
