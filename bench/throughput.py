@@ -404,7 +404,7 @@ async def main_async(args: argparse.Namespace) -> None:
             f"{os.getloadavg()[0]:.2f} at start (other work on the machine skews the figures)"
         )
         ticks, stolen = cpu_ticks()
-        echo = await echo_phase(driver, url, args.people)
+        echo = await echo_phase(driver, url, args.people) if not args.rpbot_only else Results()
         echo_rss = peak_rss_kib()
         async with scratch_database(args.database_url, "rpbot-bench") as (
             database_url,
@@ -418,9 +418,9 @@ async def main_async(args: argparse.Namespace) -> None:
         share = (stolen_after - stolen) / (ticks_after - ticks)
         note = " (skews the figures)" if share >= 0.05 else ""
         print(f"CPU time stolen by the hypervisor during the run: {share:.0%}{note}")
-    echo_rate = report("echo", echo)
+    echo_rate = report("echo", echo) if not args.rpbot_only else 0.0
     rp_rate = report("rpbot", rp)
-    ratio = rp_rate / echo_rate if echo_rate else 0.0
+    ratio = rp_rate / echo_rate if echo_rate else float("nan")
     p99 = percentile(rp.latencies, 0.99) * 1000 if rp.latencies else float("inf")
     print(
         f"peak RSS of the benchmark process (hosts the bots and the people's driver; "
@@ -445,6 +445,11 @@ def main() -> None:
         default=None,
         help="PostgreSQL server URL, e.g. postgresql://postgres@127.0.0.1:5432/test; a scratch "
         "database is created there and dropped afterwards (default: SQLite in a temp folder)",
+    )
+    parser.add_argument(
+        "--rpbot-only",
+        action="store_true",
+        help="skip the echo bot (e.g. to profile rpbot alone); no ratio is printed",
     )
     asyncio.run(main_async(parser.parse_args()))
 

@@ -84,6 +84,7 @@ async def mark_handled(repos: Repos, rows: list[OutboxMessage], skip: set[int]) 
     sender would also scrub (``secret``) are scrubbed. Return how many were marked.
     """
     marked = 0
+    await repos.session.flush()  # rows queued in this transaction get their ids
     for row in rows:
         if row.id is None or row.id in skip:
             continue

@@ -166,6 +166,7 @@ class Conversations:
                     event.text,
                     event.share,
                     now,
+                    flush=False,  # written in one batch with the run and the messages
                 )
             elif isinstance(event, SharingChanged):
                 await repos.answers.set_share(run_id, event.flow_id, event.share)

@@ -88,8 +88,10 @@ class Outbox:
         self.chats.add(chat_id)
         if self.worker is not None:  # claimed for the worker that sends it after commit
             kw["claimed_by"], kw["claim_expires_at"] = self.worker, self.now + CLAIM_LEASE
+        # Written with the transaction's next flush (a query or the commit), all of its
+        # messages in one batch, in the order they were queued.
         row = await self.repos.outbox.add(
-            chat_id, method, json.dumps(payload, ensure_ascii=False), self.now, **kw
+            chat_id, method, json.dumps(payload, ensure_ascii=False), self.now, flush=False, **kw
         )
         self.rows.append(row)
         return row
@@ -105,11 +107,10 @@ class Outbox:
         prompt: int | None = None,
         html: bool = False,
         secret: bool = False,
-        flush: bool = True,
     ) -> OutboxMessage:
         """Queue a message (``html``: the text is already safe HTML; ``secret``: its text is
-        removed from the database once sent, e.g. an invite code; ``flush=False``: written in
-        one batch with others at the next flush, so its id is unknown until then)."""
+        removed from the database once sent, e.g. an invite code). Its id is set when the
+        transaction next flushes."""
         payload: dict[str, Any] = {"text": text, "buttons": rows_json(rows), "html": html}
         if secret:
             payload["secret"] = True
@@ -120,16 +121,21 @@ class Outbox:
             member_id=member_id,
             run_id=run_id,
             prompt=prompt,
-            flush=flush,
         )
+
+    async def _known(self, ref: OutboxMessage) -> None:
+        if ref.id is None:  # queued in this transaction: write it to learn its id
+            await self.repos.session.flush()
 
     async def edit_buttons(self, ref: OutboxMessage, rows: Rows) -> None:
         """Queue new buttons for the message sent for ``ref``."""
+        await self._known(ref)
         payload = {"buttons": rows_json(rows), **_target(ref)}
         await self._add(ref.chat_id, "edit", payload, member_id=ref.member_id, ref_id=ref.id)
 
     async def close(self, ref: OutboxMessage, answer: str) -> None:
         """Queue closing a question: drop its buttons and show the answer under it."""
+        await self._known(ref)
         payload = {"answer": answer, **_target(ref)}
         await self._add(ref.chat_id, "close", payload, member_id=ref.member_id, ref_id=ref.id)
 

@@ -297,7 +297,7 @@ class Reminders:
                 OutButton("🙅 Not today", reminder_data(rid, "skip")),
             ],
         ]
-        await out.send(member.chat_id or 0, text, rows, member_id=member.id, flush=False)
+        await out.send(member.chat_id or 0, text, rows, member_id=member.id)
         reminder.status, reminder.sent_at = "sent", now
         await repos.reminders.save(reminder)
 

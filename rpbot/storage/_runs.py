@@ -79,8 +79,8 @@ class RunRepo(Repo):
         return list((await self.session.exec(query)).all())
 
     async def save(self, run: FlowRun) -> None:
-        """Write changes to a run (the caller sets ``updated_at``)."""
-        await self._put(run)
+        """Write changes to a run (the caller sets ``updated_at``), with the next flush."""
+        self._stage(run)
 
 
 class AnswerRepo(Repo):
@@ -99,8 +99,11 @@ class AnswerRepo(Repo):
         free_text: str | None,
         share: str,
         created_at: datetime,
+        *,
+        flush: bool = True,
     ) -> Answer:
-        """Save one answer."""
+        """Save one answer (``flush=False``: written with the next flush, a query or the
+        commit, in one batch with others; its id is unknown until then)."""
         row = Answer(
             run_id=run_id,
             member_id=member_id,
@@ -114,7 +117,7 @@ class AnswerRepo(Repo):
             share=share,
             created_at=aware(created_at, "created_at"),
         )
-        return await self._put(row)
+        return await self._put(row) if flush else self._stage(row)
 
     async def set_share(self, run_id: int, flow_id: str, share: str) -> int:
         """Set the sharing level of a run's answers in one flow; return how many changed."""

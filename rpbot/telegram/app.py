@@ -20,6 +20,7 @@ from rpbot.engine import Library
 from rpbot.logs import quiet_library_logs
 from rpbot.safeguarding import default_screener
 from rpbot.scheduling.runner import SweepScheduler
+from rpbot.services.plans import standard_programme
 from rpbot.services.privacy import PrivacyPolicy, check_encryption, configure_keys
 from rpbot.services.reminders import SweepReport
 from rpbot.services.router import UpdateRouter
@@ -59,6 +60,7 @@ class TelegramBot:
         token = settings.require_token()
         quiet_library_logs()
         default_screener()  # a broken safeguarding rules file stops the start, with its message
+        standard_programme()  # so does a broken programme file; and no update waits to load it
         self.settings = settings
         self.poll_timeout = poll_timeout
         builder = (
