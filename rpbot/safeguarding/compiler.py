@@ -9,13 +9,15 @@ Phrase syntax, word by word (words are separated by spaces, matched as whole wor
 - ``(going to|gonna)`` one of several groups of words (``|`` separates the groups);
 - ``[really]``, ``[really|so]`` or ``[a bit|a little]`` optional words;
 - ``*`` on its own: up to three other words here ("told me * not to tell"); ``**`` up to
-  eight; ``_`` exactly one word, any word ("been hitting _");
+  eight; ``~`` up to about 80 characters on the same line, even across a sentence end
+  ("her boyfriend ~ hes {adult_age}" matches "her boyfriend. He's 24"); ``_`` exactly one
+  word, any word ("been hitting _");
 - ``^`` first, ``$`` last: the start, the end of the text or of a clause ("^ help $");
 - ``{child}`` any phrase listed under ``terms: child:`` (terms may use terms), or a raw regular
   expression listed under ``snippets:``; these mix with words: ``{child}|baby``.
 
 Words in a phrase are separated in the text by anything but a letter, digit or sentence end
-(``GAP``), so a phrase never runs across two sentences.
+(``GAP``), so a phrase never runs across two sentences, unless ``~`` says so.
 
 Each phrase also gets *anchors*: for every word position it requires, the set of words that can
 stand there (for a term, the words of each of its phrases' most selective position). A phrase
@@ -58,10 +60,12 @@ CLAUSE_END = r"(?= ?(?:[.!?\n;:,]|\Z))"
 #: Up to three extra words, for ``*`` in a phrase; up to eight for ``**``.
 _SKIP = rf"(?:\w+{GAP}){{0,3}}?"
 _LONG_SKIP = rf"(?:\w+{GAP}){{0,8}}?"
+#: For ``~``: a separator, or anything on the same line (up to 80 characters) between separators.
+_ACROSS = r"[^\w\n](?:[^\n]{0,80}?[^\w\n])?"
 #: Exactly one word, for ``_`` in a phrase.
 _ANY_WORD = r"\w+"
 _BRACKETS = {"(": ")", "[": "]", "{": "}"}
-_SKIPS = {"*": _SKIP, "**": _LONG_SKIP}
+_SKIPS = {"*": _SKIP, "**": _LONG_SKIP, "~": _ACROSS}
 _EDGES = {"^": CLAUSE_START, "$": CLAUSE_END}
 _MARKS = (*_SKIPS, *_EDGES)
 _TERM_REF = re.compile(r"\{([a-z][a-z0-9_]*)\}")
@@ -126,7 +130,10 @@ class _Assembly:
         )
 
     def _joint(self) -> str:
-        joint = (GAP if self.needs_gap else "") + self.skip
+        if self.skip == _ACROSS and self.needs_gap:
+            joint = _ACROSS  # its own separators: the next word may be in the next sentence
+        else:
+            joint = (GAP if self.needs_gap else "") + self.skip
         self.skip = ""
         return joint
 
@@ -313,7 +320,7 @@ class _Compiler:
             if before in _SKIPS and (after in _SKIPS or after == "$"):
                 self._fail(where, f"phrase {phrase!r} has {before!r} before {after!r}")
         if items[-1] in _SKIPS:
-            self._fail(where, f"phrase {phrase!r} ends with a skip ('*' or '**')")
+            self._fail(where, f"phrase {phrase!r} ends with a skip ('*', '**' or '~')")
         if "^" in items[1:] or "$" in items[:-1]:
             self._fail(where, f"phrase {phrase!r}: '^' can only come first and '$' last")
         return items

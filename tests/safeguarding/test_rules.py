@@ -90,6 +90,10 @@ def found(screener: Screener, text: str) -> list[str]:
         ("^ help $", "help me with this", []),
         ("room {digits}", "room 101", ["room 101"]),  # a snippet inside a phrase
         ("hit him", "hit. him", []),  # never across a sentence end
+        ("boyfriend ~ hes {digits}", "her boyfriend. He's 24", ["boyfriend. He's 24"]),  # ~ may
+        ("boyfriend ~ hes {digits}", "boyfriend hes 24", ["boyfriend hes 24"]),
+        ("boyfriend ~ hes {digits}", "boyfriend\nhes 24", []),  # ... but not across a line
+        ("boyfriend ~ hes {digits}", "boyfriends hes 24", []),  # whole words still
     ],
 )
 def test_phrase_syntax(phrase: str, text: str, expected: list[str]) -> None:

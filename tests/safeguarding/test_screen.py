@@ -131,6 +131,74 @@ def test_every_category_has_a_concern_example() -> None:
     assert set(default_screener().rules.category_names) == set(CATEGORIES)
 
 
+# Families of phrasings added from the dev4-dev6 sets: each written here in words of its own,
+# not copied from a labelled set, so they check the family rather than one sentence.
+FAMILIES = [
+    # grooming and exploitation
+    ("child", "this guy on roblox says im really mature for my age", "harm_to_child"),
+    ("parent", "a man online keeps telling her to delete their chats", "harm_to_child"),
+    ("parent", "my daughter's boyfriend is 25 and she's 15", "harm_to_child"),
+    ("parent", "He says he's her boyfriend. He's 27.", "harm_to_child"),  # "~": across a full stop
+    ("parent", "some lads are getting him to deliver packages for them", "harm_to_child"),
+    ("parent", "comes home with cash and new trainers and wont say where from", "harm_to_child"),
+    ("child", "my step dad filmed me in the shower", "harm_to_child"),
+    # hidden injuries, cover stories, neglect, cruel punishments
+    ("child", "mum covers up my bruises with makeup before school", "harm_to_child"),
+    ("child", "dad says i have to tell the teacher the marks were from football", "harm_to_child"),
+    ("child", "i told miss i fell down the stairs. i didnt fall", "harm_to_child"),
+    ("child", "i have to mind my baby brother all night when dad goes out", "harm_to_child"),
+    ("parent", "sent him to bed without dinner as punishment again", "harm_to_child"),
+    ("child", "im called stupid and fat every day by my stepdad", "harm_to_child"),
+    ("child", "mum says she wishes i had never been born", "harm_to_child"),
+    # self-harm in indirect words
+    ("parent", "they'd all be happier if I wasn't around anymore", "self_harm"),
+    ("child", "i looked up how many paracetamol it takes to die", "self_harm"),
+    ("parent", "tied a rope round my neck last night", "self_harm"),
+    ("child", "i pinch my legs so it hurts when im upset", "self_harm"),
+    # substance misuse around children
+    ("child", "my uncle gave me some of his vodka", "substance_misuse"),
+    ("parent", "took some of my sisters valium before contact", "substance_misuse"),
+    ("child", "dad needs his cans in the morning or he gets the shakes", "substance_misuse"),
+    ("child", "mum wont wake up even when i shake her", "substance_misuse"),
+    # domestic abuse, danger, secrets, a parent's fear of their own anger
+    ("parent", "my partner wont let me see my family", "domestic_abuse"),
+    ("child", "he said he'll kill her if she leaves", "domestic_abuse"),
+    ("child", "my brother swallowed a button battery", "danger_now"),
+    ("child", "he told me not to mention it to my mum", "secret_with_adult"),
+    ("parent", "I'm scared I'll do something I regret", "harm_by_parent"),
+]
+
+#: Figures of speech and ordinary days that look like the new families; never concerns.
+FAMILY_LOOKALIKES = [
+    ("child", "mum is going to kill me if i forget my pe kit again"),
+    ("parent", "these twins are going to kill me"),
+    ("parent", "I wanted to strangle her when she drew on the sofa but I took a breath"),
+    ("child", "my sister slammed her door and kicked her bag"),
+    ("child", "we got battered 5-1 at football"),
+    ("child", "i want to die \U0001f602 so embarrassing"),
+    ("parent", "When I was small my grandad used to smack us. I never will"),
+    ("parent", "I used to cut myself as a teen but I'm in a good place now"),
+    ("parent", "he was abusive but that was years ago, we're fine"),
+    ("child", "i had a line in the school play"),
+    ("child", "my teacher says im really mature for my age in class"),
+    ("child", "my friend said dont mention it to the other parents that we ate the biscuits"),
+    ("parent", "my boyfriend is 30 and great with the kids"),
+    ("parent", "few cans of coke on the trip every day"),
+    ("parent", "put her in a cold bath to bring her temperature down"),
+    ("parent", "In the session we went over the time I smacked him back in 2021"),
+]
+
+
+@pytest.mark.parametrize(("sender", "text", "category"), FAMILIES)
+def test_new_families_are_found(sender: str, text: str, category: str) -> None:
+    assert category in screen(text, sender=sender).categories
+
+
+@pytest.mark.parametrize(("sender", "text"), FAMILY_LOOKALIKES)
+def test_new_family_lookalikes_are_not_concerns(sender: str, text: str) -> None:
+    assert screen(text, sender=sender) == NO_CONCERN
+
+
 def test_negation_does_not_reach_into_a_secret() -> None:
     # "never" negates "I would never hit her", but it is the secret itself here
     assert screen("he said never tell").categories == ("secret_with_adult",)
