@@ -18,7 +18,14 @@ it), lost or duplicated replies, CPU seconds; then the ratio rpbot/echo and the 
 process, which hosts the bots and the people's driver (``getrusage(RUSAGE_SELF).ru_maxrss``).
 Targets (issue 3): ratio at least 1.0, rpbot p99 under 100 ms.
 
-    uv run python bench/throughput.py [--people 50] [--database-url postgresql://...]
+By default nobody pauses: each person acts the moment the reply arrives, so the bots run
+flat out and the ratio compares their throughput; the latency is then mostly time spent queued
+behind the other people (about people / updates per second, for the echo bot too).
+``--think S`` makes each person pause S seconds on average (0.5 S to 1.5 S, seeded, the same
+for both bots) before each action, as a person reads and taps: that measures the latency
+people would see at that pace; the ratio then only says both kept up with the people.
+
+    uv run python bench/throughput.py [--people 50] [--think 2] [--database-url postgresql://...]
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import functools
 import logging
 import math
 import os
+import random
 import resource
 import statistics
 import sys
@@ -126,15 +134,23 @@ class LostReplyError(Exception):
 class Person:
     """One simulated person: send or press, then wait for the bot's reply."""
 
-    def __init__(self, driver: Driver, user_id: int, results: Results) -> None:
+    def __init__(self, driver: Driver, user_id: int, results: Results, think: float = 0.0) -> None:
         self.driver = driver
+        self.think = think  # mean seconds a person reads and decides before acting
+        self.random = random.Random(user_id)  # the same pauses for both bots
         self.user_id = user_id
         self.first_name = f"Parent{user_id % 100000}"
         self.results = results
         self.last_id = 0  # the newest message id in the chat this person has seen
         results.read[user_id] = 0
 
+    async def pause(self) -> None:
+        """A human's pause before acting: uniform between half and one and a half ``think``."""
+        if self.think > 0:
+            await asyncio.sleep(self.think * self.random.uniform(0.5, 1.5))
+
     async def send(self, text: str) -> JsonDict:
+        await self.pause()
         begin = time.perf_counter()
         body = {"text": text, "first_name": self.first_name}
         sent = await self.driver.call("POST", f"users/{self.user_id}/send", body)
@@ -142,6 +158,7 @@ class Person:
         return await self._first_reply(begin)
 
     async def press(self, label: str) -> JsonDict:
+        await self.pause()
         begin = time.perf_counter()
         body = {"label": label, "first_name": self.first_name}
         await self.driver.call("POST", f"users/{self.user_id}/press", body)
@@ -254,7 +271,7 @@ async def run_people(
 # -- the bots --------------------------------------------------------------------------------
 
 
-async def echo_phase(driver: Driver, url: str, count: int) -> Results:
+async def echo_phase(driver: Driver, url: str, count: int, think: float = 0.0) -> Results:
     """A bare PTB bot: text gets an echo with one button; a press is answered and replied to."""
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(ECHO_BUTTON, callback_data="again")]])
 
@@ -282,7 +299,7 @@ async def echo_phase(driver: Driver, url: str, count: int) -> Results:
     application.add_handler(MessageHandler(filters.TEXT, on_text))
     application.add_handler(CallbackQueryHandler(on_press))
     results = Results()
-    people = [Person(driver, 2_000_001 + i, results) for i in range(count)]
+    people = [Person(driver, 2_000_001 + i, results, think) for i in range(count)]
     async with application:
         await application.start()
         assert application.updater is not None
@@ -293,7 +310,9 @@ async def echo_phase(driver: Driver, url: str, count: int) -> Results:
     return results
 
 
-async def rpbot_phase(driver: Driver, url: str, database_url: str, count: int) -> Results:
+async def rpbot_phase(
+    driver: Driver, url: str, database_url: str, count: int, think: float = 0.0
+) -> Results:
     """The real bot: enrol practitioners, families and invites; then everyone joins and diaries."""
     await asyncio.to_thread(upgrade, database_url)
     db = Database(database_url)
@@ -326,7 +345,7 @@ async def rpbot_phase(driver: Driver, url: str, database_url: str, count: int) -
         )
         bot = TelegramBot(settings, db, default_library(), clock, poll_timeout=10)
         results = Results()
-        people = [Person(driver, 1_000_001 + i, results) for i in range(count)]
+        people = [Person(driver, 1_000_001 + i, results, think) for i in range(count)]
         await bot.start()
         try:
             # Practitioners have opened the bot before (untimed), so join notices reach them.
@@ -399,19 +418,24 @@ async def main_async(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     async with emulator_process() as (url, _, pid), Driver(url, pid) as driver:
         print(
-            f"{args.people} people x {len(PATTERN)} updates each; emulator in its own process at "
+            f"{args.people} people x {len(PATTERN)} updates each, pausing {args.think:g} s on "
+            f"average before each; emulator in its own process at "
             f"{url}; python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
             f"{os.getloadavg()[0]:.2f} at start (other work on the machine skews the figures)"
         )
         ticks, stolen = cpu_ticks()
-        echo = await echo_phase(driver, url, args.people) if not args.rpbot_only else Results()
+        echo = (
+            await echo_phase(driver, url, args.people, args.think)
+            if not args.rpbot_only
+            else Results()
+        )
         echo_rss = peak_rss_kib()
         async with scratch_database(args.database_url, "rpbot-bench") as (
             database_url,
             description,
         ):
             print(f"rpbot database: {description}")
-            rp = await rpbot_phase(driver, url, database_url, args.people)
+            rp = await rpbot_phase(driver, url, database_url, args.people, args.think)
         rp_rss = peak_rss_kib()
         ticks_after, stolen_after = cpu_ticks()
     if ticks_after > ticks:
@@ -445,6 +469,14 @@ def main() -> None:
         default=None,
         help="PostgreSQL server URL, e.g. postgresql://postgres@127.0.0.1:5432/test; a scratch "
         "database is created there and dropped afterwards (default: SQLite in a temp folder)",
+    )
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean seconds each person pauses before acting, as a human reads and taps "
+        "(default 0: everyone acts the moment a reply arrives, which measures throughput; the "
+        "latency then is mostly queueing, about people / updates per second)",
     )
     parser.add_argument(
         "--rpbot-only",

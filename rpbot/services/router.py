@@ -126,14 +126,13 @@ class UpdateRouter:
                     repos, out, practitioner, incoming, now
                 )
                 return handled
-            member = await repos.members.by_telegram_id(incoming.user_id)
-            if member is not None:
-                family = await repos.families.by_id(member.family_id)
-                if family is not None:
-                    handled.notice = await self.family_desk.handle(
-                        repos, out, member, family, incoming, now
-                    )
-                    return handled
+            known = await repos.members.with_family(incoming.user_id)
+            if known is not None:
+                member, family = known
+                handled.notice = await self.family_desk.handle(
+                    repos, out, member, family, incoming, now
+                )
+                return handled
             await redeem(
                 repos,
                 out,

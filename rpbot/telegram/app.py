@@ -11,7 +11,7 @@ import contextlib
 import logging
 from datetime import timedelta
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from rpbot.clock import Clock
@@ -41,6 +41,11 @@ SORRY = (
     "Sorry, something went wrong on my side. Your answers so far are safe - "
     "please try again in a moment."
 )
+
+
+async def _answer(query: CallbackQuery, notice: str | None) -> None:
+    with contextlib.suppress(Exception):  # an expired query must not stop the reply
+        await query.answer(notice)
 
 
 class TelegramBot:
@@ -140,13 +145,17 @@ class TelegramBot:
         if incoming is None:
             return
         handled = await self.router.handle(incoming)
-        if update.callback_query is not None:
-            with contextlib.suppress(Exception):  # an expired query must not stop the reply
-                await update.callback_query.answer(handled.notice)
-        if handled.rows:
-            await self.sender.deliver(handled.rows)
-        else:  # e.g. an update seen before: send whatever it left behind
-            await self.sender.flush(handled.chats)
+        answering = None
+        if update.callback_query is not None:  # stops the button's spinner, alongside the reply
+            answering = asyncio.create_task(_answer(update.callback_query, handled.notice))
+        try:
+            if handled.rows:
+                await self.sender.deliver(handled.rows)
+            else:  # e.g. an update seen before: send whatever it left behind
+                await self.sender.flush(handled.chats)
+        finally:
+            if answering is not None:
+                await answering
         if "digests" in handled.wake:
             await self.send_digests()
 

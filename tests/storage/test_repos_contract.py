@@ -270,6 +270,10 @@ async def test_members(db: Database) -> None:
             "cy",
         )
         assert await repos.members.by_telegram_id(BIG + 1) is None
+        known = await repos.members.with_family(BIG)
+        assert known is not None
+        assert (known[0].id, known[1].id) == (mia.id, family_id)
+        assert await repos.members.with_family(BIG + 1) is None
         assert await repos.members.by_id(10_000) is None
         assert [m.display_name for m in await repos.members.in_family(family_id)] == ["Sam", "Mia"]
         assert await repos.members.in_family(10_000) == []
