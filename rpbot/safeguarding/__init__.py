@@ -12,6 +12,13 @@ loads them once per process. A language without a rules file (or an unreadable l
 falls back to the English rules: better an English rule that might match than no screening.
 Callers that load their own rules use ``Screener(load_rules(path)).screen(text)``.
 
+A second layer catches some of what the rules miss: a small trained classifier, also data
+(``model_<language>.json`` beside the rules file, written by ``bench/safeguarding_train.py``),
+run in pure Python (:mod:`rpbot.safeguarding.classifier`). A message is a concern when the
+rules flag it OR the model's probability reaches the threshold stored with it. A rules folder
+without a model file screens with the rules alone; ``Screener(rules, load_model(path))`` uses
+both.
+
 This package is pure: no Telegram, database, event loop, operating system or logging imports
 (a test checks), and it never records what it screens.
 """
@@ -22,6 +29,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from rpbot.safeguarding.classifier import Classifier, ModelError, load_model, parse_model
 from rpbot.safeguarding.model import Rules, RulesError
 from rpbot.safeguarding.normalise import Normalised, normalise
 from rpbot.safeguarding.rules import load_rules, parse_rules
@@ -32,15 +40,20 @@ __all__ = [
     "DEFAULT_RULES_DIR",
     "FALLBACK_LANGUAGE",
     "NO_CONCERN",
+    "Classifier",
     "Match",
+    "ModelError",
     "Normalised",
     "Rules",
     "RulesError",
     "Screener",
     "Screening",
     "default_screener",
+    "load_model",
     "load_rules",
+    "model_path",
     "normalise",
+    "parse_model",
     "parse_rules",
     "rules_path",
     "screen",
@@ -75,13 +88,23 @@ def rules_path(language: str = FALLBACK_LANGUAGE, rules_dir: Path | None = None)
     return folder / f"{FALLBACK_LANGUAGE}.yaml"
 
 
+def model_path(rules: Path) -> Path | None:
+    """The model file beside the rules file ``rules`` (``en.yaml``: ``model_en.json``), if any."""
+    candidate = rules.with_name(f"model_{rules.stem}.json")
+    return candidate if candidate.is_file() else None
+
+
 @lru_cache(maxsize=16)
 def _screener(path: Path) -> Screener:
-    return Screener(load_rules(path))
+    model = model_path(path)
+    return Screener(load_rules(path), None if model is None else load_model(model))
 
 
 def default_screener(language: str = FALLBACK_LANGUAGE, rules_dir: Path | None = None) -> Screener:
-    """The screener for ``language`` from ``rules_dir`` (default: the shipped rules), cached."""
+    """The screener for ``language`` from ``rules_dir`` (default: the shipped rules), cached.
+
+    It uses the rules file and, when there is one beside it, the model file.
+    """
     return _screener(rules_path(language, rules_dir))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -214,3 +215,12 @@ class Rules:
     def category_names(self) -> tuple[str, ...]:
         """Every category, sorted."""
         return tuple(sorted(c.name for c in self.categories))
+
+
+def read_source(path: Path | str, error: type[Exception]) -> tuple[str, str]:
+    """A rules or model file's text and its name for messages; ``error`` if unreadable."""
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8"), str(path)
+    except OSError as exc:
+        raise error(f"{path}: cannot be read: {exc.strerror or exc}") from exc

@@ -20,19 +20,15 @@ import yaml
 from pydantic import ValidationError
 
 from rpbot.safeguarding.compiler import compile_rules
-from rpbot.safeguarding.model import Rules, RulesError, RulesFile
+from rpbot.safeguarding.model import Rules, RulesError, RulesFile, read_source
 
 __all__ = ["Rules", "RulesError", "load_rules", "parse_rules"]
 
 
 def load_rules(path: Path | str) -> Rules:
     """Read, validate and compile a rules file; raise :class:`RulesError` if it is unusable."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise RulesError(f"{path}: cannot be read: {error.strerror or error}") from error
-    return parse_rules(text, source=str(path))
+    text, source = read_source(path, RulesError)
+    return parse_rules(text, source=source)
 
 
 def parse_rules(text: str, source: str = "<rules>") -> Rules:

@@ -10,7 +10,19 @@ For each rule of each category, every match in the normalised text is kept unles
   ("didn't mean to") there.
 
 A phrase is only searched when the message holds one of its anchor words, so most of the rules
-cost a set lookup. Nothing here logs, and the matched words are left out of ``repr`` so a logged
+cost a set lookup.
+
+When the rules find nothing and the screener has a trained model (the second layer, see
+:mod:`rpbot.safeguarding.classifier`), the model decides: a concern when its probability reaches
+its threshold, with the categories its category models name and, as evidence, the words that
+pushed its score up most (rule id ``model``). When the rules find something, their result is
+kept as it is. The model does not see the words of a rule match the rules cancelled (negated,
+an idiom, an exclusion): the rules have judged those words already, and the model, which reads
+n-grams rather than sentences, would otherwise undo "I would never hit her". When such matches
+cover most of the message (more than half its words), the rules have judged the message, and
+the model is not asked: what is left is too little for it to read.
+
+Nothing here logs, and the matched words are left out of ``repr`` so a logged
 :class:`Screening` cannot leak what someone wrote.
 """
 
@@ -19,9 +31,10 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
+from rpbot.safeguarding.classifier import Classifier
 from rpbot.safeguarding.model import Category, Exclusion, Matcher, Rule, Rules
 from rpbot.safeguarding.normalise import Normalised, normalise
 
@@ -31,6 +44,10 @@ _CLAUSE_END = re.compile(r"[.!?\n;:,]|(?<!\w)(?:but|then|so|because|cos|coz)(?!\
 _SENTENCE_END = re.compile(r"[.!?\n]+")
 #: How far back (in characters) negation looks at most.
 _LOOK_BACK = 120
+#: Words, for how much of a message cancelled matches cover.
+_WORDS = re.compile(r"\w+")
+#: The rule id of evidence found by the trained model rather than by a rule.
+MODEL_RULE = "model"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +77,14 @@ _Found = tuple[Exclusion, list[tuple[int, int]], set[int]]
 
 
 class Screener:
-    """Screens messages with one set of rules; build once, call :meth:`screen` many times."""
+    """Screens messages with one set of rules; build once, call :meth:`screen` many times.
 
-    def __init__(self, rules: Rules) -> None:
+    ``model``, when given, is the second layer: it decides the messages the rules pass.
+    """
+
+    def __init__(self, rules: Rules, model: Classifier | None = None) -> None:
         self.rules = rules
+        self.model = model
         self._categories = {c.name: c for c in rules.categories}
         self._rules = rules.rules
         self._rule_of: dict[int, int] = {}
@@ -77,7 +98,8 @@ class Screener:
         """
         if not text or text.isspace():
             return NO_CONCERN
-        message = _Message(text, normalise(text), self.rules)
+        normalised = normalise(text)
+        message = _Message(text, normalised, self.rules)
         found: dict[tuple[str, int, int], Match] = {}
         hit = sorted({self._rule_of[s] for s in message.candidates if s in self._rule_of})
         for number in hit:
@@ -87,9 +109,27 @@ class Screener:
             for match in message.matches(self._categories[rule.category], rule):
                 found.setdefault((match.category, match.start, match.end), match)
         if not found:
-            return NO_CONCERN
+            masked = message.masked()
+            if masked is None:
+                return NO_CONCERN
+            return self._by_model(text, masked, sender)
         evidence = tuple(sorted(found.values(), key=lambda m: (m.start, m.end, m.category)))
         return Screening(True, tuple(sorted({m.category for m in evidence})), evidence)
+
+    def _by_model(self, text: str, normalised: Normalised, sender: str | None) -> Screening:
+        """The model's verdict on a message the rules passed (none without a model)."""
+        if self.model is None:
+            return NO_CONCERN
+        prediction = self.model.predict_normalised(normalised.text, sender)
+        if not prediction.concern:
+            return NO_CONCERN
+        spans = self.model.evidence(normalised, sender) or [(0, len(text))]
+        evidence = tuple(
+            Match(category, text[start:end], start, end, MODEL_RULE)
+            for start, end in spans
+            for category in prediction.categories
+        )
+        return Screening(True, prediction.categories, evidence)
 
 
 class _Message:
@@ -103,15 +143,32 @@ class _Message:
         self.present = rules.index.present(self.text)
         self.candidates = rules.index.candidates(self.present)
         self._excluded: dict[str, list[_Found]] = {}
+        self.cancelled: list[tuple[int, int]] = []
 
     def matches(self, category: Category, rule: Rule) -> Iterator[Match]:
         """The evidence from ``rule`` that survives exclusions and negation."""
         for start, end in self._spans(rule.matchers):
-            if self._is_excluded(category, rule, start, end):
-                continue
-            if rule.negatable and self._is_negated(start, end):
+            if self._is_excluded(category, rule, start, end) or (
+                rule.negatable and self._is_negated(start, end)
+            ):
+                self.cancelled.append((start, end))
                 continue
             yield from self._evidence(rule, start, end)
+
+    def masked(self) -> Normalised | None:
+        """The normalised text with the cancelled matches blanked out (offsets unchanged).
+
+        None when that blanks out more than half the words: the rules have judged the message.
+        """
+        if not self.cancelled:
+            return self.normalised
+        chars = list(self.text)
+        for start, end in self.cancelled:
+            chars[start:end] = " " * (end - start)
+        text = "".join(chars)
+        if 2 * len(_WORDS.findall(text)) < len(_WORDS.findall(self.text)):
+            return None
+        return replace(self.normalised, text=text)
 
     def _spans(self, matchers: tuple[Matcher, ...]) -> Iterator[tuple[int, int]]:
         for matcher in matchers:
