@@ -1,7 +1,8 @@
 """Train the safeguarding screener's second layer: a small text classifier, written as data.
 
-Loads every development set (``tests/safeguarding/labelled_dev*.yaml``; never the blind set),
-then
+Loads every development set (``tests/safeguarding/labelled_dev*.yaml``, which the rules are
+tuned on) and every training set (``labelled_train*.yaml``: for the model only, the rules are
+never tuned on them, so they also measure the rules honestly); never the blind set. Then
 
 1. cross-validates, leaving one file out at a time (train on five files, predict the sixth):
    per fold and pooled, the recall and precision of the rules alone, the model alone and the
@@ -14,13 +15,17 @@ then
    the rules as they stood at that commit (read with ``git show``), which had never seen those
    files, and the model part is the fold's model, which had not seen the held-out file either:
    an honest picture of the two layers on new authors' words;
+   The training files' folds are honest as they are (today's rules never saw them) and join
+   these;
 3. picks the threshold on those honest folds: the best pooled recall of the combined screener
-   with pooled precision still at least 0.90 (ties: the higher threshold); without git history
+   with pooled precision still at least 0.90 and at most 0.5% of the held-out everyday answers
+   (training sets with no concern in them) flagged (ties: the higher threshold); without git history
    it falls back to the all-files folds and the lowest threshold keeping their combined
    precision at least 0.90 (and says so). Per category, the threshold with the best
    cross-validated F1 among the concerns;
-4. trains the final model on every dev file and writes it, deterministically (fixed seeds,
-   sorted keys, weights rounded to 4 decimals), to ``dialogues/safeguarding/model_en.json``;
+4. trains the final model on every dev and training file and writes it, deterministically
+   (fixed seeds, sorted keys, weights rounded to 4 decimals), to
+   ``dialogues/safeguarding/model_en.json``;
 5. prints the top-weighted features, for a safeguarding lead to review like the rules.
 
 The features are tf-idf word 1-2-grams and character 3-5-grams (inside word boundaries) of the
@@ -67,9 +72,14 @@ from rpbot.safeguarding.normalise import normalise
 ROOT = Path(__file__).resolve().parent.parent
 FOLDER = ROOT / "tests" / "safeguarding"
 DEV_GLOB = "labelled_dev*.yaml"
+TRAIN_GLOB = "labelled_train*.yaml"  # for the model only: the rules are not tuned on these
 OUT = DEFAULT_RULES_DIR / "model_en.json"
 SENDERS = ("parent", "child")
 MIN_PRECISION = 0.90
+#: In real use nearly every message is an everyday answer, so a model that flags even a few in
+#: a hundred floods the practitioner (precision on the labelled sets, about half concerns, does
+#: not show it): at most this share of held-out everyday answers may be flagged.
+MAX_ORDINARY_FALSE_ALARMS = 0.005
 #: The last commit whose rules had not seen these dev files (their authors never saw the rules).
 UNSEEN_RULES_COMMIT = "c7effe6a88d4845ec6e411381c0080e6f972f026"
 UNSEEN_FILES = ("labelled_dev4.yaml", "labelled_dev5.yaml", "labelled_dev6.yaml")
@@ -98,15 +108,20 @@ def normalised_text(text: str) -> str:
 
 
 def dev_paths(folder: Path = FOLDER) -> list[Path]:
-    """The development sets, sorted; the blind set is never among them."""
-    paths = sorted(folder.glob(DEV_GLOB))
+    """The development sets, then the training sets, sorted; never the blind set."""
+    paths = sorted(folder.glob(DEV_GLOB)) + sorted(folder.glob(TRAIN_GLOB))
     assert all("blind" not in p.name for p in paths)
     return paths
 
 
 def load_dev(folder: Path = FOLDER) -> dict[str, list[LabelledMessage]]:
-    """Each development set's messages, by file name."""
+    """Each development and training set's messages, by file name."""
     return {path.name: load_labelled(path, CATEGORIES) for path in dev_paths(folder)}
+
+
+def is_training_set(name: str) -> bool:
+    """A set for the model only, which the rules were never tuned on."""
+    return Path(name).match(TRAIN_GLOB)
 
 
 class Trained:
@@ -365,9 +380,11 @@ def unseen_rules() -> Screener | None:
     return Screener(parse_rules(shown.stdout, source=where))
 
 
-def honest_folds(folds: Sequence[Fold], rules: Screener, sets: dict[str, Any]) -> list[Fold]:
-    """The folds of the files ``rules`` never saw, with ``rules``' flags in place of today's."""
-    return [
+def honest_folds(folds: Sequence[Fold], rules: Screener | None, sets: dict[str, Any]) -> list[Fold]:
+    """The folds neither layer saw: dev4-dev6 with the flags of ``rules`` (those of commit
+    UNSEEN_RULES_COMMIT, if there is git history) in place of today's, and the training sets
+    as they are (today's rules were never tuned on them)."""
+    old = [
         Fold(
             name=f"{fold.name} (rules of {UNSEEN_RULES_COMMIT[:7]})",
             labels=fold.labels,
@@ -377,8 +394,9 @@ def honest_folds(folds: Sequence[Fold], rules: Screener, sets: dict[str, Any]) -
             category_probabilities=fold.category_probabilities,
         )
         for fold in folds
-        if fold.name in UNSEEN_FILES
+        if rules is not None and fold.name in UNSEEN_FILES
     ]
+    return old + [fold for fold in folds if is_training_set(fold.name)]
 
 
 def cross_validate(sets: dict[str, list[LabelledMessage]], settings: Settings) -> list[Fold]:
@@ -432,14 +450,36 @@ def choose_lowest_threshold(fold: Fold) -> float:
     return THRESHOLDS[-1]
 
 
-def choose_threshold(fold: Fold) -> float:
-    """Best combined recall with precision >= MIN_PRECISION; ties: the higher threshold."""
+def false_alarm_rate(fold: Fold, threshold: float) -> float:
+    """Share of a fold's ordinary messages the combined screener flags."""
+    ordinary = ~fold.labels
+    if not ordinary.any():
+        return 0.0
+    flags = fold.rules | (fold.probabilities >= threshold)
+    return float(np.sum(flags & ordinary)) / float(np.sum(ordinary))
+
+
+def choose_threshold(fold: Fold, ordinary: Fold | None = None) -> float:
+    """Best combined recall with precision >= MIN_PRECISION and, on the held-out everyday
+    answers (``ordinary``), at most MAX_ORDINARY_FALSE_ALARMS flagged; ties: the higher."""
     best: tuple[float, float] | None = None
     for threshold in THRESHOLDS:
         result = scores(fold.rules | (fold.probabilities >= threshold), fold.labels)
-        if result.precision >= MIN_PRECISION and (best is None or result.recall >= best[0]):
+        quiet = (
+            ordinary is None or false_alarm_rate(ordinary, threshold) <= MAX_ORDINARY_FALSE_ALARMS
+        )
+        if (
+            result.precision >= MIN_PRECISION
+            and quiet
+            and (best is None or result.recall >= best[0])
+        ):
             best = (result.recall, threshold)
     return best[1] if best else THRESHOLDS[-1]
+
+
+def ordinary_folds(folds: Sequence[Fold]) -> list[Fold]:
+    """The folds of training files of everyday answers only (no concern in them)."""
+    return [f for f in folds if is_training_set(f.name) and not f.labels.any()]
 
 
 def choose_category_thresholds(fold: Fold) -> dict[str, float]:
@@ -527,14 +567,17 @@ def build(
     """Cross-validate, choose the thresholds, train on everything: the model to ship."""
     folds = cross_validate(sets, settings)
     everything = pooled(folds)
-    old_rules = unseen_rules()
-    honest = honest_folds(folds, old_rules, sets) if old_rules else []
+    honest = honest_folds(folds, unseen_rules(), sets)
+    ordinary = ordinary_folds(folds)
     if honest:
-        threshold = choose_threshold(pooled(honest))
-        how = "best honest combined recall with precision >= 0.90"
+        threshold = choose_threshold(pooled(honest), pooled(ordinary) if ordinary else None)
+        how = (
+            "best honest combined recall with precision >= 0.90 and at most "
+            f"{MAX_ORDINARY_FALSE_ALARMS:.1%} of held-out everyday answers flagged"
+        )
     else:
         threshold = choose_lowest_threshold(everything)
-        how = "NO git history: lowest threshold with all-files combined precision >= 0.90"
+        how = "no honest folds: lowest threshold with all-files combined precision >= 0.90"
     category_thresholds = choose_category_thresholds(everything)
     if not quiet:
         report(
@@ -547,10 +590,13 @@ def build(
             report(
                 honest,
                 threshold,
-                f"the same folds for the files the rules of {UNSEEN_RULES_COMMIT[:7]} never saw "
-                "(honest for both layers)",
+                f"the folds neither layer saw: dev4-dev6 with the rules of "
+                f"{UNSEEN_RULES_COMMIT[:7]}, and the training sets with today's rules",
             )
         print(f"\nthreshold {threshold:.2f}: {how}")
+        if ordinary:
+            rate = false_alarm_rate(pooled(ordinary), threshold)
+            print(f"held-out everyday answers flagged at {threshold:.2f}: {rate:.1%}")
         report_categories(everything, category_thresholds)
     trained = train([m for ms in sets.values() for m in ms], settings)
     trained.threshold = threshold
@@ -566,7 +612,11 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     sets = load_dev()
-    print(f"{sum(len(m) for m in sets.values())} messages in {len(sets)} dev files")
+    training = sum(1 for name in sets if is_training_set(name))
+    print(
+        f"{sum(len(m) for m in sets.values())} messages in {len(sets) - training} dev files "
+        f"and {training} training files"
+    )
     trained, _ = build(sets)
     print_features(trained, args.top)
     text = dumps(trained.export())

@@ -8,7 +8,7 @@ from rpbot.demo.bank import Fill, load_bank
 from rpbot.dialogues import default_library
 from rpbot.engine.answers import Parsed, parse_time_text
 from rpbot.engine.model import AskStep
-from rpbot.safeguarding import screen
+from rpbot.safeguarding import Screener, load_rules, rules_path, screen
 
 BANK = load_bank()
 LIBRARY = default_library()
@@ -73,9 +73,14 @@ def test_placeholders_and_stage_tags_are_filled_or_the_entry_left_out() -> None:
     assert all("{" not in text and "[" not in text for _, text in all_texts())
 
 
-def test_no_demo_text_is_a_safeguarding_concern() -> None:
-    concerns = [(key, text) for key, text in all_texts() if screen(text).concern]
-    assert concerns == []
+def test_demo_texts_are_everyday_answers_the_screener_leaves_alone() -> None:
+    # The rules flag none of these everyday answers. The model layer (a second, statistical
+    # layer) is tuned to flag at most 0.5% of held-out everyday answers; these texts were never
+    # used to train or tune it, so they are one more held-out check of that rate.
+    texts = all_texts()
+    assert [(k, t) for k, t in texts if Screener(load_rules(rules_path())).screen(t).concern] == []
+    flagged = [(key, text) for key, text in texts if screen(text).concern]
+    assert len(flagged) <= 0.005 * len(texts), flagged
 
 
 def test_names_are_plenty_and_unique() -> None:

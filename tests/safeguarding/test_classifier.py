@@ -38,7 +38,9 @@ from rpbot.safeguarding.screener import MODEL_RULE
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = DEFAULT_RULES_DIR / "model_en.json"
 TRAIN_SCRIPT = ROOT / "bench" / "safeguarding_train.py"
-DEV_SETS = sorted((ROOT / "tests" / "safeguarding").glob("labelled_dev*.yaml"))
+FOLDER = ROOT / "tests" / "safeguarding"
+# What the model is trained on: the dev sets and the model-only training sets, never the blind one.
+DEV_SETS = sorted(FOLDER.glob("labelled_dev*.yaml")) + sorted(FOLDER.glob("labelled_train*.yaml"))
 
 
 def rules_only() -> Screener:
@@ -161,14 +163,13 @@ def test_retraining_gives_the_shipped_model(trainer: ModuleType, retrained: Any)
 # --- what the model adds ---------------------------------------------------------------------
 
 #: Clear concerns in words the rules do not list (written for this test, not from a labelled
-#: set): the rules alone miss every one, the rules and the model together catch them. (Of the
-#: seven such sentences first written, the model caught these five; it is a second layer that
-#: catches more, not a guarantee.)
+#: set): the rules alone miss every one, the rules and the model together catch them. Of the
+#: seven such sentences first written, the model caught five at its first threshold (0.80) and
+#: these three at today's stricter one (0.95, chosen so that everyday answers are rarely
+#: flagged): it is a second layer that catches more, not a guarantee.
 NEW_WORDS = [
     ("child", "a man from the park keeps buying me vapes and wants me to come to his flat alone"),
-    ("child", "mum forgets to feed us most days and the fridge is empty"),
     ("child", "mums new fella threw a plate at my head"),
-    ("child", "stepdad made me stand in the garden in the cold all night"),
     ("child", "mum and her boyfriend were passed out on the sofa and the baby was screaming"),
 ]
 
