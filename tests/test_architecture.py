@@ -66,20 +66,28 @@ def imported_modules(source: str, module: str, *, is_package: bool = False) -> s
     return found
 
 
-def is_forbidden(name: str) -> bool:
-    """True for the listed modules (and their submodules) and any rpbot module but the engine."""
+def is_forbidden(name: str, package: str = PACKAGE, forbidden: frozenset[str] = FORBIDDEN) -> bool:
+    """True for the ``forbidden`` modules (and their submodules) and any rpbot module outside
+    ``package`` (the engine by default)."""
     top = name.split(".")[0]
-    if top in FORBIDDEN or name.startswith("."):
+    if top in forbidden or name.startswith("."):
         return True
     if top == "rpbot":
-        return name != PACKAGE and not name.startswith(PACKAGE + ".")
+        return name != package and not name.startswith(package + ".")
     return False
 
 
-def violations(source: str, module: str, *, is_package: bool = False) -> list[str]:
+def violations(
+    source: str,
+    module: str,
+    *,
+    is_package: bool = False,
+    package: str = PACKAGE,
+    forbidden: frozenset[str] = FORBIDDEN,
+) -> list[str]:
     """The forbidden imports of one module's source, sorted."""
     names = imported_modules(source, module, is_package=is_package)
-    return sorted(n for n in names if is_forbidden(n))
+    return sorted(n for n in names if is_forbidden(n, package, forbidden))
 
 
 def engine_files() -> list[Path]:

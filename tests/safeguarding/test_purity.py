@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_architecture import imported_modules  # the same import walker as the engine
+from tests import test_architecture as architecture  # the same import walker as the engine
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2] / "rpbot" / "safeguarding"
 PACKAGE = "rpbot.safeguarding"
@@ -36,26 +36,15 @@ FORBIDDEN = frozenset(
 
 def module_name(path: Path) -> str:
     """The dotted module name of a file in the package (``__init__`` names the package)."""
-    parts = list(path.relative_to(PACKAGE_DIR).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join([PACKAGE, *parts])
-
-
-def is_forbidden(name: str) -> bool:
-    """True for the listed modules (and submodules) and any rpbot module outside the package."""
-    top = name.split(".")[0]
-    if top in FORBIDDEN or name.startswith("."):
-        return True
-    if top == "rpbot":
-        return name != PACKAGE and not name.startswith(PACKAGE + ".")
-    return False
+    return architecture.module_name(path, PACKAGE_DIR, PACKAGE)
 
 
 def violations(source: str, module: str, *, is_package: bool = False) -> list[str]:
-    """The forbidden imports of one module's source, sorted."""
-    names = imported_modules(source, module, is_package=is_package)
-    return sorted(n for n in names if is_forbidden(n))
+    """The forbidden imports of one module's source, sorted (the engine's checker, with this
+    package and its list)."""
+    return architecture.violations(
+        source, module, is_package=is_package, package=PACKAGE, forbidden=FORBIDDEN
+    )
 
 
 def package_files() -> list[Path]:
@@ -66,7 +55,8 @@ def test_the_package_files_are_found() -> None:
     names = {f.name for f in package_files()}
     assert {"__init__.py", "screener.py", "normalise.py", "rules.py", "compiler.py"} <= names
     screener = PACKAGE_DIR / "screener.py"
-    seen = imported_modules(screener.read_text(encoding="utf-8"), module_name(screener))
+    source = screener.read_text(encoding="utf-8")
+    seen = architecture.imported_modules(source, module_name(screener))
     assert "rpbot.safeguarding.normalise" in seen  # the walk sees real imports
     assert "re" in seen
 

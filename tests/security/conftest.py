@@ -1,5 +1,5 @@
-"""Security tests: the end-to-end fixtures of tests/telegram (emulator, database, the real
-bot), re-exported, and a clean data key ring around every test."""
+"""Security tests: the end-to-end fixtures (see tests/bot_fixtures.py) and a clean data key ring
+around every test."""
 
 from __future__ import annotations
 
@@ -8,27 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from rpbot.storage import crypto
-from tests.telegram.conftest import (
-    bot,
-    clock,
-    database,
-    emulator,
-    family,
-    settings,
-    sleeps,
-    start_bot,
-)
-
-__all__ = [
-    "bot",
-    "clock",
-    "database",
-    "emulator",
-    "family",
-    "settings",
-    "sleeps",
-    "start_bot",
-]
+from tests.bot_fixtures import *  # noqa: F403  (the end-to-end and storage fixtures)
 
 
 @pytest.fixture(autouse=True)
