@@ -25,6 +25,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from rpbot.storage import sqlite_driver
 from rpbot.storage import tables as _tables  # noqa: F401  (registers the tables)
 from rpbot.storage.errors import (
     DatabaseLockedError,
@@ -95,8 +96,12 @@ def _is_memory(url: str) -> bool:
     return database == "" or ":memory:" in database or "mode=memory" in url
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> AsyncEngine:
-    """An async engine for a SQLite or PostgreSQL URL, with rpbot's connection settings."""
+def make_engine(url: str, *, busy_timeout_ms: int = 5000, one_hop: bool = True) -> AsyncEngine:
+    """An async engine for a SQLite or PostgreSQL URL, with rpbot's connection settings.
+
+    ``one_hop``: on SQLite, run each statement in one hop to aiosqlite's thread
+    (:mod:`rpbot.storage.sqlite_driver`); False keeps SQLAlchemy's aiosqlite adapter as it is.
+    """
     url = normalise_url(url)
     if url.startswith("postgresql"):
         return create_async_engine(
@@ -106,6 +111,8 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> AsyncEngine:
     # A file database keeps a small pool; busy_timeout makes writers queue, not fail.
     options: dict[str, Any] = {} if memory else {"pool_size": 5, "max_overflow": 5}
     # hide_parameters: SQL errors must never carry people's words into logs.
+    if one_hop:
+        options["module"] = sqlite_driver.dbapi()  # one thread hop per statement, not four
     engine = create_async_engine(url, hide_parameters=True, **options)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -135,9 +142,9 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> AsyncEngine:
 class Database:
     """One database: an engine plus transactions that hand out :class:`Repos`."""
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 5000) -> None:
+    def __init__(self, url: str, *, busy_timeout_ms: int = 5000, one_hop: bool = True) -> None:
         self.url = normalise_url(url)
-        self.engine = make_engine(self.url, busy_timeout_ms=busy_timeout_ms)
+        self.engine = make_engine(self.url, busy_timeout_ms=busy_timeout_ms, one_hop=one_hop)
         self._busy_timeout_ms = busy_timeout_ms
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
