@@ -120,15 +120,21 @@ class UpdateRouter:
                 log.warning(
                     "update %s: unsupported message (%s)", incoming.update_id, incoming.detail
                 )
-            practitioner = await repos.practitioners.by_telegram_id(incoming.user_id)
+            # A practitioner is served as one even if they also joined a family; most updates
+            # come from members, found with their family (and that check) in one query.
+            known = await repos.members.identify(incoming.user_id)
+            practitioner = (
+                known[2]
+                if known is not None
+                else await repos.practitioners.by_telegram_id(incoming.user_id)
+            )
             if practitioner is not None:
                 handled.notice = await self.practitioner_desk.handle(
                     repos, out, practitioner, incoming, now
                 )
                 return handled
-            known = await repos.members.with_family(incoming.user_id)
             if known is not None:
-                member, family = known
+                member, family, _ = known
                 handled.notice = await self.family_desk.handle(
                     repos, out, member, family, incoming, now
                 )

@@ -143,6 +143,21 @@ class MemberRepo(Repo):
         row = (await self.session.exec(query)).first()
         return (row[0], row[1]) if row is not None else None
 
+    async def identify(self, tid: int) -> tuple[Member, Family, Practitioner | None] | None:
+        """The member with this Telegram user id, their family, and the practitioner with the
+        same Telegram user id if there is one (a practitioner trying the bot as a parent), in
+        one query: every update from a family member starts here. None if not a member."""
+        query = (
+            select(Member, Family, Practitioner)
+            .join(Family, col(Family.id) == col(Member.family_id))
+            .outerjoin(
+                Practitioner, col(Practitioner.telegram_user_id) == col(Member.telegram_user_id)
+            )
+            .where(col(Member.telegram_user_id) == tid)
+        )
+        row = (await self.session.exec(query)).first()
+        return (row[0], row[1], row[2]) if row is not None else None
+
     async def in_family(self, family_id: int) -> list[Member]:
         """A family's members, in the order they joined."""
         query = select(Member).where(col(Member.family_id) == family_id).order_by(col(Member.id))

@@ -274,6 +274,20 @@ async def test_members(db: Database) -> None:
         assert known is not None
         assert (known[0].id, known[1].id) == (mia.id, family_id)
         assert await repos.members.with_family(BIG + 1) is None
+        # Mia shares her Telegram id with the practitioner (seed), who is found alongside;
+        # Sam is a member only.
+        identified = await repos.members.identify(BIG)
+        assert identified is not None
+        assert identified[2] is not None
+        assert (identified[0].id, identified[1].id, identified[2].name) == (
+            mia.id,
+            family_id,
+            "Alex",
+        )
+        sam_only = await repos.members.identify(501)
+        assert sam_only is not None
+        assert (sam_only[0].id, sam_only[1].id, sam_only[2]) == (sam_id, family_id, None)
+        assert await repos.members.identify(BIG + 1) is None
         assert await repos.members.by_id(10_000) is None
         assert [m.display_name for m in await repos.members.in_family(family_id)] == ["Sam", "Mia"]
         assert await repos.members.in_family(10_000) == []

@@ -312,6 +312,20 @@ async def test_a_practitioner_adds_a_family_lists_families_and_views_one(
     assert [v.target_id for v in views] == [family, blue[0].id]
 
 
+async def test_a_member_who_becomes_a_practitioner_is_served_as_a_practitioner(
+    emulator: BotApiEmulator, bot: TelegramBot, family: int, database: Database, clock: FakeClock
+) -> None:
+    # Members are found with one query that also looks for a practitioner with the same
+    # Telegram id; the practitioner's desk still comes first, as before.
+    sam = await joined(emulator, database, clock, family, 1001, "Sam")
+    await sam.send("/families")
+    assert "Your families:" not in ((await sam.next_reply()).text or "")
+    async with database.transaction() as repos:
+        await add_practitioner(repos, 1001, "Sam Worker", clock.now())
+    await sam.send("/families")
+    assert "You have no families yet" in ((await sam.next_reply()).text or "")
+
+
 async def test_a_practitioner_cannot_reach_another_practitioners_family(
     emulator: BotApiEmulator, bot: TelegramBot, family: int, database: Database, clock: FakeClock
 ) -> None:
