@@ -48,6 +48,7 @@ from benchtools import TOKEN, cpu_seconds, emulator_process, scratch_database
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from rpbot import eventloop
 from rpbot.clock import FakeClock
 from rpbot.config import Settings
 from rpbot.dialogues import default_library
@@ -389,7 +390,8 @@ async def main_async(args: argparse.Namespace) -> None:
     else:
         runs = [(args.members or DEFAULT_RUNS[0][0], args.rate_limit or DEFAULT_RUNS[0][1])]
     print(
-        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
+        f"python {sys.version.split()[0]}, {type(asyncio.get_running_loop()).__name__} event "
+        f"loop, {os.cpu_count()} CPUs, load average "
         f"{os.getloadavg()[0]:.2f} at start; emulator in its own process"
     )
     ok = True
@@ -415,7 +417,15 @@ def main() -> None:
         help="PostgreSQL server URL, e.g. postgresql://postgres@127.0.0.1:5432/test; a scratch "
         "database is created there and dropped afterwards (default: SQLite in a temp folder)",
     )
-    asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument(
+        "--loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="event loop of this process, which hosts the bot(s) and the people's driver; "
+        "as RPBOT_EVENT_LOOP (default uvloop, like rpbot run)",
+    )
+    args = parser.parse_args()
+    eventloop.run(main_async(args), args.loop)
 
 
 if __name__ == "__main__":

@@ -59,6 +59,7 @@ from telegram.ext import (
     filters,
 )
 
+from rpbot import eventloop
 from rpbot.clock import SystemClock
 from rpbot.config import Settings
 from rpbot.dialogues import default_library
@@ -420,7 +421,8 @@ async def main_async(args: argparse.Namespace) -> None:
         print(
             f"{args.people} people x {len(PATTERN)} updates each, pausing {args.think:g} s on "
             f"average before each; emulator in its own process at "
-            f"{url}; python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
+            f"{url}; python {sys.version.split()[0]}, {type(asyncio.get_running_loop()).__name__} "
+            f"event loop, {os.cpu_count()} CPUs, load average "
             f"{os.getloadavg()[0]:.2f} at start (other work on the machine skews the figures)"
         )
         ticks, stolen = cpu_ticks()
@@ -483,7 +485,15 @@ def main() -> None:
         action="store_true",
         help="skip the echo bot (e.g. to profile rpbot alone); no ratio is printed",
     )
-    asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument(
+        "--loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="event loop of this process, which hosts the bot(s) and the people's driver; "
+        "as RPBOT_EVENT_LOOP (default uvloop, like rpbot run)",
+    )
+    args = parser.parse_args()
+    eventloop.run(main_async(args), args.loop)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from typing import Annotated, TypeVar
 
 import typer
 
+from rpbot import eventloop
 from rpbot.clock import SystemClock
 from rpbot.config import ConfigError, Settings, load_settings
 from rpbot.engine import NATIONS, DialogueError
@@ -278,6 +279,6 @@ def run_bot() -> None:
             await db.dispose()
 
     try:
-        asyncio.run(main())
+        eventloop.run(main(), settings.event_loop)
     except StorageError as exc:
         raise _fail(str(exc)) from exc

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from rpbot import eventloop
+
 if TYPE_CHECKING:
     from rpbot.engine import Library
 
@@ -43,7 +45,7 @@ def sandbox(
         typer.echo(f"The dialogues are invalid; fix them first:\n{exc}", err=True)
         raise typer.Exit(1) from exc
     kept = keep and db.exists()
-    code = asyncio.run(_serve(port, kept, db, library, settings.timezone))
+    code = eventloop.run(_serve(port, kept, db, library, settings.timezone), settings.event_loop)
     raise typer.Exit(code)
 
 

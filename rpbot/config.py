@@ -67,6 +67,14 @@ class Settings(BaseSettings):
             "(python-telegram-bot's own, e.g. for its proxy settings)."
         ),
     )
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        "uvloop",
+        validation_alias="RPBOT_EVENT_LOOP",
+        description=(
+            "Event loop for rpbot run: uvloop (default, about a quarter less CPU per update; "
+            "not on Windows, where asyncio's own is used) or asyncio."
+        ),
+    )
     rate_overall: float = Field(
         30.0,
         validation_alias="RPBOT_RATE_OVERALL",

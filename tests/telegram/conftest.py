@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+import uvloop
 
 from rpbot.clock import FakeClock
 from rpbot.config import Settings
@@ -32,6 +33,14 @@ class Sleeps:
     async def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
         await asyncio.sleep(0)
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """The end-to-end tests run on uvloop, the loop ``rpbot run`` uses by default
+    (RPBOT_EVENT_LOOP); the other suites run on asyncio's own, the fallback."""
+    return {"uvloop": uvloop.new_event_loop}
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ emulator; the database is looked at directly only to check what was stored.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -14,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import uvloop
 from sqlalchemy import text as sql
 
 from rpbot.clock import FakeClock
@@ -878,3 +880,7 @@ async def test_a_childs_answers_stay_private_unless_they_choose_to_share(
         everything = await repos.answers.for_member(member.id or 0)
     by_run = {(a.run_id, a.share) for a in everything}
     assert by_run == {(private_run.id, "private"), (shared_run.id, "practitioner")}
+
+
+async def test_these_tests_run_on_uvloop_like_rpbot_run() -> None:
+    assert isinstance(asyncio.get_running_loop(), uvloop.Loop)
