@@ -52,6 +52,7 @@ from rpbot import eventloop
 from rpbot.clock import FakeClock
 from rpbot.config import Settings
 from rpbot.dialogues import default_library
+from rpbot.eventloop import loop_name
 from rpbot.sandbox.remote import RemoteEmulator
 from rpbot.scheduling.runner import SweepScheduler
 from rpbot.services.reminders import SweepReport
@@ -390,7 +391,7 @@ async def main_async(args: argparse.Namespace) -> None:
     else:
         runs = [(args.members or DEFAULT_RUNS[0][0], args.rate_limit or DEFAULT_RUNS[0][1])]
     print(
-        f"python {sys.version.split()[0]}, {type(asyncio.get_running_loop()).__name__} event "
+        f"python {sys.version.split()[0]}, {loop_name()} event "
         f"loop, {os.cpu_count()} CPUs, load average "
         f"{os.getloadavg()[0]:.2f} at start; emulator in its own process"
     )

@@ -63,6 +63,7 @@ from rpbot import eventloop
 from rpbot.clock import SystemClock
 from rpbot.config import Settings
 from rpbot.dialogues import default_library
+from rpbot.eventloop import loop_name
 from rpbot.sandbox.remote import RemoteEmulator
 from rpbot.services.enrolment import add_practitioner, create_family, create_invite
 from rpbot.storage.db import Database, upgrade
@@ -421,7 +422,7 @@ async def main_async(args: argparse.Namespace) -> None:
         print(
             f"{args.people} people x {len(PATTERN)} updates each, pausing {args.think:g} s on "
             f"average before each; emulator in its own process at "
-            f"{url}; python {sys.version.split()[0]}, {type(asyncio.get_running_loop()).__name__} "
+            f"{url}; python {sys.version.split()[0]}, {loop_name()} "
             f"event loop, {os.cpu_count()} CPUs, load average "
             f"{os.getloadavg()[0]:.2f} at start (other work on the machine skews the figures)"
         )

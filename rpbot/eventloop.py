@@ -40,3 +40,9 @@ def run(main: Coroutine[Any, Any, T], kind: str = "uvloop") -> T:
     """Run ``main`` to completion on a new loop of ``kind`` (like :func:`asyncio.run`)."""
     with asyncio.Runner(loop_factory=loop_factory(kind)) as runner:
         return runner.run(main)
+
+
+def loop_name() -> str:
+    """The running loop's class, e.g. ``uvloop.Loop`` (for benchmark headers and logs)."""
+    kind = type(asyncio.get_running_loop())
+    return f"{kind.__module__.split('.')[0]}.{kind.__qualname__}"

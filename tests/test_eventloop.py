@@ -35,3 +35,11 @@ def test_an_unknown_loop_is_refused_and_settings_refuse_it_too() -> None:
         eventloop.loop_factory("trio")
     with pytest.raises(ValueError, match="RPBOT_EVENT_LOOP"):
         Settings(RPBOT_EVENT_LOOP="trio", _env_file=None)
+
+
+def test_the_loop_is_named_for_reports() -> None:
+    async def name() -> str:
+        return eventloop.loop_name()
+
+    assert eventloop.run(name(), "uvloop") == "uvloop.Loop"
+    assert eventloop.run(name(), "asyncio").startswith("asyncio.")
