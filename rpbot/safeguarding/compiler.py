@@ -161,6 +161,11 @@ class _Compiler:
             categories=categories,
             idioms=tuple(self._exclusion(f"idioms: {e.id}", e) for e in self.spec.idioms),
             negation=self._negation(),
+            reassurances=tuple(
+                matcher
+                for spec in self.spec.reassurances
+                for matcher in self._matchers(f"reassurances: {spec.id}", spec)
+            ),
             index=_index(self._matchers_made),
         )
 
@@ -178,6 +183,8 @@ class _Compiler:
         for idiom in self.spec.idioms:
             self._unique(idiom.id, seen)
             self._known_rules(f"idioms: {idiom.id}", idiom.only, every_rule)
+        for reassurance in self.spec.reassurances:
+            self._unique(reassurance.id, seen)
 
     def _check_references(self, name: str, category: CategorySpec) -> None:
         """``also`` names categories; ``only`` names rules of the same category."""

@@ -65,6 +65,13 @@ class ExclusionSpec(MatchersSpec):
     only: list[RuleId] = []
 
 
+class ReassuranceSpec(MatchersSpec):
+    """Words that say all is well ("nobody hits me"): hidden from the trained model, which
+    reads n-grams, not negation. They never cancel a rule's match."""
+
+    id: RuleId
+
+
 class CategorySpec(_Spec):
     """One category of concern: what it means, its rules and its exclusions."""
 
@@ -90,6 +97,7 @@ class RulesFile(_Spec):
     snippets: dict[Name, Text] = {}
     negation: NegationSpec
     idioms: list[ExclusionSpec] = []
+    reassurances: list[ReassuranceSpec] = []
     categories: Annotated[dict[Name, CategorySpec], Field(min_length=1)]
 
 
@@ -205,6 +213,8 @@ class Rules:
     idioms: tuple[Exclusion, ...]
     negation: Negation
     index: AnchorIndex
+    #: Reassurances, as matchers: what the model does not see (see :class:`ReassuranceSpec`).
+    reassurances: tuple[Matcher, ...] = ()
 
     @property
     def rules(self) -> tuple[Rule, ...]:

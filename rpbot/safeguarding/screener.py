@@ -17,8 +17,9 @@ When the rules find nothing and the screener has a trained model (the second lay
 its threshold, with the categories its category models name and, as evidence, the words that
 pushed its score up most (rule id ``model``). When the rules find something, their result is
 kept as it is. The model does not see the words of a rule match the rules cancelled (negated,
-an idiom, an exclusion): the rules have judged those words already, and the model, which reads
-n-grams rather than sentences, would otherwise undo "I would never hit her". When such matches
+an idiom, an exclusion), nor the rules' reassurances ("nobody hits me"): the rules have judged
+those words already, and the model, which reads n-grams rather than sentences, would otherwise
+undo "I would never hit her" or read "hits me" in "nobody hits me at home". When such words
 cover most of the message (more than half its words), the rules have judged the message, and
 the model is not asked: what is left is too little for it to read.
 
@@ -156,14 +157,16 @@ class _Message:
             yield from self._evidence(rule, start, end)
 
     def masked(self) -> Normalised | None:
-        """The normalised text with the cancelled matches blanked out (offsets unchanged).
+        """The normalised text with the cancelled matches and the reassurances ("nobody hits
+        me") blanked out (offsets unchanged), for the model.
 
         None when that blanks out more than half the words: the rules have judged the message.
         """
-        if not self.cancelled:
+        hidden = [*self.cancelled, *self._spans(self.rules.reassurances)]
+        if not hidden:
             return self.normalised
         chars = list(self.text)
-        for start, end in self.cancelled:
+        for start, end in hidden:
             chars[start:end] = " " * (end - start)
         text = "".join(chars)
         if 2 * len(_WORDS.findall(text)) < len(_WORDS.findall(self.text)):

@@ -30,7 +30,7 @@ from rpbot.safeguarding import (
     rules_path,
     screen,
 )
-from rpbot.safeguarding.classifier import char_wb_ngrams, word_ngrams
+from rpbot.safeguarding.classifier import Prediction, char_wb_ngrams, word_ngrams
 from rpbot.safeguarding.evaluation import LabelledMessage, load_labelled
 from rpbot.safeguarding.normalise import normalise
 from rpbot.safeguarding.screener import MODEL_RULE
@@ -197,3 +197,47 @@ def test_when_the_rules_fire_their_result_is_kept() -> None:
 def test_what_the_rules_cancelled_is_hidden_from_the_model(text: str) -> None:
     # the model alone reads n-grams and would flag the first two; the rules' negation holds
     assert not screen(text).concern
+
+
+def _recording() -> tuple[Screener, list[str]]:
+    """The shipped screener, noting each text its model is asked about."""
+    model = load_model(MODEL)
+    asked: list[str] = []
+    predict = model.predict_normalised
+
+    def noted(normalised_text: str, sender: str | None = None) -> Prediction:
+        asked.append(normalised_text)
+        return predict(normalised_text, sender)
+
+    model.predict_normalised = noted  # type: ignore[method-assign]
+    return Screener(load_rules(rules_path("en")), model), asked
+
+
+def test_a_reassurance_is_hidden_from_the_model() -> None:
+    screener, asked = _recording()
+    # "nobody hits me" is most of the message: the rules have judged it; the model is not asked
+    assert not screener.screen("nobody hits me at home", sender="child").concern
+    assert asked == []
+    screener.screen("No one has ever hurt me and I like my new school", sender="child")
+    assert len(asked) == 1
+    assert "hurt" not in asked[0]
+    assert "i like my new school" in asked[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nobody hits me at home, only at dads",
+        "nobody hurts me at school but the big boys at the park do",
+        "no one hurts me except on weekends at my uncles",
+    ],
+)
+def test_a_reassurance_followed_by_a_contrast_is_left_whole_for_the_model(text: str) -> None:
+    screener, asked = _recording()
+    screener.screen(text, sender="child")
+    assert asked == [normalise(text).text]
+
+
+def test_a_reassurance_does_not_hide_what_the_rules_found_before_it() -> None:
+    screener, _ = _recording()
+    assert screener.screen("my stepdad hits me. nobody hits me at school", sender="child").concern

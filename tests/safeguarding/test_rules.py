@@ -143,6 +143,18 @@ def test_idioms_apply_to_every_category() -> None:
     assert found(screener, "he beat me") == ["beat"]
 
 
+def test_reassurances_never_cancel_a_rules_match_and_need_unique_ids() -> None:
+    reassurances = "reassurances:\n  - id: reassure.beat\n    phrases: [nobody beat* me]\n"
+    screener = Screener(
+        rules_with("    rules:\n      - id: t.beat\n        phrases: [beat]\n", reassurances)
+    )
+    assert found(screener, "nobody beat me") == ["beat"]  # only hidden from the model
+    assert len(screener.rules.reassurances) == 1
+    clash = "reassurances:\n  - id: t.beat\n    phrases: [nobody beat* me]\n"
+    with pytest.raises(RulesError, match=r"t\.beat"):
+        rules_with("    rules:\n      - id: t.beat\n        phrases: [beat]\n", clash)
+
+
 def test_also_adds_categories() -> None:
     text = HEADER + dedent("""\
         categories:
