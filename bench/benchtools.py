@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -9,13 +10,32 @@ import secrets
 import socket
 import sys
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from sqlalchemy.engine import make_url
 
+from rpbot import eventloop
+
 TOKEN = "123456:BENCH"
+
+
+def run_with_loop(
+    parser: argparse.ArgumentParser,
+    main: Callable[[argparse.Namespace], Coroutine[Any, Any, None]],
+) -> None:
+    """Add ``--loop`` to ``parser``, parse, and run ``main(args)`` on that event loop."""
+    parser.add_argument(
+        "--loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="event loop of this process, where the bot runs (and anything else the benchmark "
+        "drives from here), as RPBOT_EVENT_LOOP: uvloop (default, like rpbot run) or asyncio",
+    )
+    args = parser.parse_args()
+    eventloop.run(main(args), args.loop)
 
 
 def free_port() -> int:

@@ -44,11 +44,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from benchtools import TOKEN, cpu_seconds, emulator_process, scratch_database
+from benchtools import TOKEN, cpu_seconds, emulator_process, run_with_loop, scratch_database
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from rpbot import eventloop
 from rpbot.clock import FakeClock
 from rpbot.config import Settings
 from rpbot.dialogues import default_library
@@ -418,15 +417,7 @@ def main() -> None:
         help="PostgreSQL server URL, e.g. postgresql://postgres@127.0.0.1:5432/test; a scratch "
         "database is created there and dropped afterwards (default: SQLite in a temp folder)",
     )
-    parser.add_argument(
-        "--loop",
-        choices=("uvloop", "asyncio"),
-        default="uvloop",
-        help="event loop of this process, which hosts the bot(s) and the people's driver; "
-        "as RPBOT_EVENT_LOOP (default uvloop, like rpbot run)",
-    )
-    args = parser.parse_args()
-    eventloop.run(main_async(args), args.loop)
+    run_with_loop(parser, main_async)
 
 
 if __name__ == "__main__":

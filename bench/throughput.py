@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from benchtools import TOKEN, cpu_seconds, emulator_process, scratch_database
+from benchtools import TOKEN, cpu_seconds, emulator_process, run_with_loop, scratch_database
 from sqlalchemy import func
 from sqlmodel import col, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -59,7 +59,6 @@ from telegram.ext import (
     filters,
 )
 
-from rpbot import eventloop
 from rpbot.clock import SystemClock
 from rpbot.config import Settings
 from rpbot.dialogues import default_library
@@ -486,15 +485,7 @@ def main() -> None:
         action="store_true",
         help="skip the echo bot (e.g. to profile rpbot alone); no ratio is printed",
     )
-    parser.add_argument(
-        "--loop",
-        choices=("uvloop", "asyncio"),
-        default="uvloop",
-        help="event loop of this process, which hosts the bot(s) and the people's driver; "
-        "as RPBOT_EVENT_LOOP (default uvloop, like rpbot run)",
-    )
-    args = parser.parse_args()
-    eventloop.run(main_async(args), args.loop)
+    run_with_loop(parser, main_async)
 
 
 if __name__ == "__main__":

@@ -71,8 +71,8 @@ class Settings(BaseSettings):
         "uvloop",
         validation_alias="RPBOT_EVENT_LOOP",
         description=(
-            "Event loop for rpbot run: uvloop (default, about a quarter less CPU per update; "
-            "not on Windows, where asyncio's own is used) or asyncio."
+            "Event loop for rpbot run and the sandbox: uvloop (default, about a quarter less "
+            "CPU per update; not on Windows, where asyncio's own is used) or asyncio."
         ),
     )
     rate_overall: float = Field(

@@ -133,16 +133,6 @@ class MemberRepo(Repo):
         query = select(Member).where(col(Member.telegram_user_id) == tid)
         return (await self.session.exec(query)).first()
 
-    async def with_family(self, tid: int) -> tuple[Member, Family] | None:
-        """The member with this Telegram user id and their family, in one query."""
-        query = (
-            select(Member, Family)
-            .join(Family, col(Family.id) == col(Member.family_id))
-            .where(col(Member.telegram_user_id) == tid)
-        )
-        row = (await self.session.exec(query)).first()
-        return (row[0], row[1]) if row is not None else None
-
     async def identify(self, tid: int) -> tuple[Member, Family, Practitioner | None] | None:
         """The member with this Telegram user id, their family, and the practitioner with the
         same Telegram user id if there is one (a practitioner trying the bot as a parent), in

@@ -12,8 +12,8 @@ whole statement (cursor, execute, fetch, close) as one call on aiosqlite's threa
 it brought back. SQLAlchemy's own adapter reaches into aiosqlite the same way to set the
 isolation level. Nothing else changes: the same thread, the same sqlite3 connection, the same
 errors. :func:`rpbot.storage.db.make_engine` passes :func:`dbapi` as the engine's ``module``
-for ``sqlite+aiosqlite`` URLs; ``RPBOT_SQLITE_ADAPTER=aiosqlite`` switches back to SQLAlchemy's
-adapter unchanged (e.g. to rule this module out when chasing a problem).
+for SQLite URLs; ``Database(url, one_hop=False)`` keeps SQLAlchemy's adapter unchanged (e.g. to
+rule this module out when chasing a problem).
 """
 
 from __future__ import annotations

@@ -270,10 +270,6 @@ async def test_members(db: Database) -> None:
             "cy",
         )
         assert await repos.members.by_telegram_id(BIG + 1) is None
-        known = await repos.members.with_family(BIG)
-        assert known is not None
-        assert (known[0].id, known[1].id) == (mia.id, family_id)
-        assert await repos.members.with_family(BIG + 1) is None
         # Mia shares her Telegram id with the practitioner (seed), who is found alongside;
         # Sam is a member only.
         identified = await repos.members.identify(BIG)
