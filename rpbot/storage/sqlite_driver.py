@@ -35,26 +35,17 @@ from sqlalchemy.util import EMPTY_DICT
 _Outcome = tuple[Any, list[Any] | None, int, int | None]
 
 
-def _run_one(connection: sqlite3.Connection, operation: str, parameters: Any) -> _Outcome:
-    """On aiosqlite's thread: run one statement and bring back everything about it."""
+def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
+    """On aiosqlite's thread: run one statement (``many``: once per set of parameters) and
+    bring back everything about it."""
     cursor = connection.cursor()
     try:
-        if parameters is None:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
             cursor.execute(operation)
         else:
             cursor.execute(operation, parameters)
-        description = cursor.description
-        rows = cursor.fetchall() if description else None
-        return description, rows, cursor.rowcount, cursor.lastrowid
-    finally:
-        cursor.close()
-
-
-def _run_many(connection: sqlite3.Connection, operation: str, parameters: Any) -> _Outcome:
-    """On aiosqlite's thread: run one statement for each set of parameters."""
-    cursor = connection.cursor()
-    try:
-        cursor.executemany(operation, parameters)
         description = cursor.description
         rows = cursor.fetchall() if description else None
         return description, rows, cursor.rowcount, cursor.lastrowid
@@ -106,27 +97,19 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     def close(self) -> None:
         self._rows.clear()
 
-    def _keep(self, outcome: _Outcome) -> None:
-        self._description, rows, self._rowcount, self._lastrowid = outcome
-        self._rows = deque(rows) if rows is not None else deque()
-
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        async with self._adapt_connection._execute_mutex:
-            self._keep(
-                await self._connection._execute(
-                    _run_one, self._connection._conn, operation, parameters
-                )
-            )
-        return None
+        return await self._one_hop(operation, parameters, many=False)
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+        return await self._one_hop(operation, seq_of_parameters, many=True)
+
+    async def _one_hop(self, operation: Any, parameters: Any, *, many: bool) -> None:
         async with self._adapt_connection._execute_mutex:
-            self._keep(
-                await self._connection._execute(
-                    _run_many, self._connection._conn, operation, seq_of_parameters
-                )
+            outcome = await self._connection._execute(
+                _run, self._connection._conn, operation, parameters, many
             )
-        return None
+        self._description, rows, self._rowcount, self._lastrowid = outcome
+        self._rows = deque(rows) if rows is not None else deque()
 
     def nextset(self) -> None:
         self._rows.clear()  # sqlite3 has one result set per statement
