@@ -10,6 +10,9 @@ resumes with the rest; other workers take over rows whose claim has lapsed.
   practitioner sees it) and their queue is dropped, instead of retrying forever.
 - 400 "message is not modified": counts as sent. Bad HTML: sent again as plain text.
 - Network errors: retried with backoff, then left for the next flush.
+- An edit needs the Telegram id of the message it changes: questions this process sent are
+  remembered (:class:`SentQuestions`), so closing one needs no extra read of the database;
+  anything else (sent by another worker, or before a restart) is read from its row.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import logging
 import os
 import socket
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import timedelta
 
@@ -40,6 +44,7 @@ NETWORK_BACKOFF = (0.5, 2.0, 5.0)  # seconds between tries after a network error
 LEASE = timedelta(seconds=60)
 NEW_MESSAGES = frozenset({"send", "document"})
 CLAIM_BATCH = 500
+REMEMBERED_QUESTIONS = 4096  # sent messages kept in memory for the edits that close them
 
 
 def worker_name() -> str:
@@ -71,6 +76,7 @@ class OutboxSender:
         self._locks: dict[int, asyncio.Lock] = {}
         self._lock_users: dict[int, int] = {}  # deliveries holding or waiting for a chat's lock
         self._marks = SentMarks(db, clock)
+        self._sent = SentQuestions()
 
     async def deliver(self, rows: Sequence[OutboxMessage]) -> None:
         """Send rows this worker claimed (e.g. just written), in order per chat."""
@@ -119,7 +125,11 @@ class OutboxSender:
 
     async def _deliver(self, row: OutboxMessage) -> bool:
         """Send one row; return False to stop this chat (blocked, or the network is down)."""
-        ref = await self._ref(row) if needs_ref(row) else None
+        ref = None
+        if needs_ref(row):
+            ref = self._sent.recall(row.ref_id or 0, forget=row.method == "close")
+            if ref is None:
+                ref = await self._ref(row)
         network_tries = 0
         for _ in range(MAX_RETRY_AFTER_TRIES + len(NETWORK_BACKOFF)):
             await self.limiter.acquire(row.chat_id, new_message=row.method in NEW_MESSAGES)
@@ -160,11 +170,14 @@ class OutboxSender:
             return await repos.outbox.by_id(row.ref_id or 0)
 
     async def _mark_sent(self, row: OutboxMessage, message_id: int | None) -> None:
-        if json.loads(row.payload_json).get("secret") is True:  # rare: its text is scrubbed
+        payload = json.loads(row.payload_json)
+        if payload.get("secret") is True:  # rare: its text is scrubbed
             async with self.db.transaction() as repos:
                 await repos.outbox.mark_sent(row.id or 0, message_id, self.clock.now(), scrub=True)
         else:
             await self._marks.sent(row.id or 0, message_id)
+            if row.method == "send" and message_id is not None and payload.get("buttons"):
+                self._sent.remember(row, message_id)
         row.status, row.sent_message_id = "sent", message_id
 
     async def _mark_failed(self, row: OutboxMessage, error: str) -> None:
@@ -193,6 +206,46 @@ class OutboxSender:
                         now, "system", None, "member_blocked_bot", "member", member.id
                     )
         log.warning("chat %s blocked the bot; its messages are dropped", row.chat_id)
+
+
+class SentQuestions:
+    """The last questions (messages with buttons) this process sent, for the edits that
+    change them: the buttons pressed, then the question closed with its answer under it.
+
+    Only a row whose "sent" mark is committed is remembered, holding what its row in the
+    database holds (the id, the message id and the payload), so a recalled row gives the same
+    edit as a read one. Closing a question forgets it; at most ``size`` are kept, the oldest
+    dropped first (a miss only means the row is read from the database). Messages marked
+    secret are never remembered: their text is scrubbed once sent.
+    """
+
+    def __init__(self, size: int = REMEMBERED_QUESTIONS) -> None:
+        self.size = size
+        self._rows: OrderedDict[int, OutboxMessage] = OrderedDict()
+
+    def remember(self, row: OutboxMessage, message_id: int) -> None:
+        if row.id is None:
+            return
+        self._rows[row.id] = OutboxMessage(
+            id=row.id,
+            chat_id=row.chat_id,
+            method=row.method,
+            payload_json=row.payload_json,
+            status="sent",
+            sent_message_id=message_id,
+            created_at=row.created_at,
+        )
+        self._rows.move_to_end(row.id)
+        while len(self._rows) > self.size:
+            self._rows.popitem(last=False)
+
+    def recall(self, row_id: int, *, forget: bool = False) -> OutboxMessage | None:
+        if forget:
+            return self._rows.pop(row_id, None)
+        return self._rows.get(row_id)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 class SentMarks:
