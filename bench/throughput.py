@@ -135,10 +135,14 @@ class LostReplyError(Exception):
 class Person:
     """One simulated person: send or press, then wait for the bot's reply."""
 
-    def __init__(self, driver: Driver, user_id: int, results: Results, think: float = 0.0) -> None:
+    def __init__(
+        self, driver: Driver, user_id: int, results: Results, think: float = 0.0, number: int = 0
+    ) -> None:
         self.driver = driver
         self.think = think  # mean seconds a person reads and decides before acting
-        self.random = random.Random(user_id)  # the same pauses for both bots
+        # Seeded by the person's number, not their id (the bots' people have different ids):
+        # person n pauses exactly as long before each action with either bot.
+        self.random = random.Random(number)
         self.user_id = user_id
         self.first_name = f"Parent{user_id % 100000}"
         self.results = results
@@ -300,7 +304,7 @@ async def echo_phase(driver: Driver, url: str, count: int, think: float = 0.0) -
     application.add_handler(MessageHandler(filters.TEXT, on_text))
     application.add_handler(CallbackQueryHandler(on_press))
     results = Results()
-    people = [Person(driver, 2_000_001 + i, results, think) for i in range(count)]
+    people = [Person(driver, 2_000_001 + i, results, think, i) for i in range(count)]
     async with application:
         await application.start()
         assert application.updater is not None
@@ -346,7 +350,7 @@ async def rpbot_phase(
         )
         bot = TelegramBot(settings, db, default_library(), clock, poll_timeout=10)
         results = Results()
-        people = [Person(driver, 1_000_001 + i, results, think) for i in range(count)]
+        people = [Person(driver, 1_000_001 + i, results, think, i) for i in range(count)]
         await bot.start()
         try:
             # Practitioners have opened the bot before (untimed), so join notices reach them.
