@@ -76,7 +76,9 @@ def test_placeholders_and_stage_tags_are_filled_or_the_entry_left_out() -> None:
 def test_demo_texts_are_everyday_answers_the_screener_leaves_alone() -> None:
     # The rules flag none of these everyday answers. The model layer (a second, statistical
     # layer) is tuned to flag at most 0.5% of held-out everyday answers; these texts were never
-    # used to train or tune it, so they are one more held-out check of that rate.
+    # used to train it, so they are one more check of that rate. (Not a fully independent one
+    # since session 13: a retrain flagged two of them, and the brief for training sets 32-33
+    # named those kinds of answer: safety-plan rules, a child being quieter.)
     texts = all_texts()
     rules = Screener(load_rules(rules_path()))
     assert [(key, text) for key, text in texts if rules.screen(text).concern] == []

@@ -241,3 +241,32 @@ def test_a_reassurance_followed_by_a_contrast_is_left_whole_for_the_model(text: 
 def test_a_reassurance_does_not_hide_what_the_rules_found_before_it() -> None:
     screener, _ = _recording()
     assert screener.screen("my stepdad hits me. nobody hits me at school", sender="child").concern
+
+
+# --- choosing the threshold -------------------------------------------------------------------
+
+
+def _fold(trainer: ModuleType, labels: list[bool], probabilities: list[float]) -> Any:
+    np = pytest.importorskip("numpy")
+    return trainer.Fold(
+        "fold", np.array(labels), np.zeros(len(labels), bool), np.array(probabilities), {}, {}
+    )
+
+
+def test_the_threshold_is_the_best_recall_within_both_limits(trainer: ModuleType) -> None:
+    # Ten concerns at 0.60-0.915 and ten ordinary messages, two of them at 0.62: at 0.62 or
+    # below precision is 10/12, under 0.90; from 0.63 it is 1.0, and recall best (9/10) there.
+    concerns = [0.60 + 0.035 * n for n in range(10)]
+    fold = _fold(trainer, [True] * 10 + [False] * 10, concerns + [0.30] * 8 + [0.62] * 2)
+    everyday = _fold(trainer, [False] * 1000, [0.10] * 996 + [0.70] * 4)  # 0.4% at <= 0.70
+    threshold = trainer.choose_threshold(fold, everyday)
+    assert threshold == 0.63
+    assert trainer.meets_limits(fold, everyday, threshold)
+    # Six everyday answers at 0.90 (0.6%): only thresholds above 0.90 keep them quiet.
+    noisy = _fold(trainer, [False] * 1000, [0.10] * 994 + [0.90] * 6)
+    assert trainer.choose_threshold(fold, noisy) == 0.91
+    # When no threshold keeps them quiet, the highest considered is used, and it is not
+    # reported as meeting the limits.
+    loud = _fold(trainer, [False] * 100, [0.10] * 90 + [0.99] * 10)
+    assert trainer.choose_threshold(fold, loud) == trainer.THRESHOLDS[-1]
+    assert not trainer.meets_limits(fold, loud, trainer.THRESHOLDS[-1])
