@@ -602,7 +602,7 @@ def build(
         print(f"\nthreshold {threshold:.2f}: {how}")
         if ordinary:
             rate = false_alarm_rate(pooled(ordinary), threshold)
-            print(f"held-out everyday answers flagged at {threshold:.2f}: {rate:.1%}")
+            print(f"held-out everyday answers flagged at {threshold:.2f}: {rate:.2%}")
         report_categories(everything, category_thresholds)
     trained = train([m for ms in sets.values() for m in ms], settings)
     trained.threshold = threshold
