@@ -216,7 +216,9 @@ class SentQuestions:
     database holds (the id, the message id and the payload), so a recalled row gives the same
     edit as a read one. Closing a question forgets it; at most ``size`` are kept, the oldest
     dropped first (a miss only means the row is read from the database). Messages marked
-    secret are never remembered: their text is scrubbed once sent.
+    secret are never remembered: their text is scrubbed once sent. What is held is the bot's
+    own question text, in this process's memory only (an erasure removes the rows; the copy
+    here goes when the question is closed, pushed out, or the process stops).
     """
 
     def __init__(self, size: int = REMEMBERED_QUESTIONS) -> None:

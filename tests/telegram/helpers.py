@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import func
@@ -14,6 +15,7 @@ from rpbot.sandbox.client import FakeUser
 from rpbot.sandbox.emulator import BotApiEmulator
 from rpbot.sandbox.records import SentMessage
 from rpbot.storage.db import Database
+from rpbot.storage.repos import Repos
 from rpbot.storage.tables import Answer, FlowRun, Member, OutboxMessage
 from tests.telegram.conftest import invite_code
 
@@ -121,3 +123,23 @@ async def joined(
     for _ in user.messages[1:]:
         await user.next_reply()
     return user
+
+
+class CountingDatabase:
+    """A Database stand-in counting transactions (and failing them on demand)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.transactions = 0
+        self.fail: Exception | None = None
+        self.hold: asyncio.Event | None = None  # when set: each transaction waits for it
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Repos]:
+        self.transactions += 1
+        if self.hold is not None:
+            await self.hold.wait()
+        async with self.db.transaction() as repos:
+            if self.fail is not None:
+                raise self.fail
+            yield repos

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,31 +10,11 @@ import pytest
 
 from rpbot.clock import FakeClock
 from rpbot.storage.db import Database
-from rpbot.storage.repos import Repos
 from rpbot.telegram.sender import SentMarks
+from tests.telegram.helpers import CountingDatabase
 
 pytestmark = pytest.mark.asyncio
 NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
-
-
-class CountingDatabase:
-    """A Database stand-in counting transactions (and failing them on demand)."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.transactions = 0
-        self.fail: Exception | None = None
-        self.hold: asyncio.Event | None = None  # when set: each transaction waits for it
-
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Repos]:
-        self.transactions += 1
-        if self.hold is not None:
-            await self.hold.wait()
-        async with self.db.transaction() as repos:
-            if self.fail is not None:
-                raise self.fail
-            yield repos
 
 
 async def _queued(db: Database, count: int) -> list[int]:

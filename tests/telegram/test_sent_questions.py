@@ -18,7 +18,7 @@ from rpbot.clock import FakeClock
 from rpbot.storage.db import Database
 from rpbot.storage.tables import OutboxMessage
 from rpbot.telegram.sender import OutboxSender, SentQuestions
-from tests.telegram.test_sent_marks import CountingDatabase
+from tests.telegram.helpers import CountingDatabase
 
 pytestmark = pytest.mark.asyncio
 NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
@@ -82,8 +82,7 @@ async def test_closing_a_remembered_question_gives_the_same_edit_without_a_read(
     sender = _sender(bot, counting)
     question = await _queue(db, "send", QUESTION)
     await sender.deliver(await _rows(db, question))
-    sent_id = bot.calls[-1]
-    assert sent_id[0] == "send"
+    assert bot.calls[-1][0] == "send"
     close = await _queue(db, "close", {"answer": "Calm"}, ref=question)
     before = counting.transactions
     await sender.deliver(await _rows(db, close))
