@@ -78,12 +78,21 @@ def test_demo_texts_are_everyday_answers_the_screener_leaves_alone() -> None:
     # layer) is tuned to flag at most 0.5% of held-out everyday answers; these texts were never
     # used to train it, so they are one more check of that rate. (Not a fully independent one
     # since session 13: a retrain flagged two of them, and the brief for training sets 32-33
-    # named those kinds of answer: safety-plan rules, a child being quieter.)
+    # named those kinds of answer: safety-plan rules, a child being quieter.) They are screened
+    # as the bot screens them, knowing who wrote (the flow's audience). Without the sender the
+    # model is less sure: the session-14 retrain flagged 3 of the 300 that way ("Bedtime was
+    # easier than last night", "Tell someone where you're going", "Mia has been quieter than
+    # usual"), none with it.
     texts = all_texts()
     rules = Screener(load_rules(rules_path()))
     assert [(key, text) for key, text in texts if rules.screen(text).concern] == []
-    flagged = [(key, text) for key, text in texts if screen(text).concern]
+    flagged = [(key, text) for key, text in texts if screen(text, sender=audience(key)).concern]
     assert len(flagged) <= 0.005 * len(texts), flagged
+
+
+def audience(key: str) -> str:
+    """Who answers the question ``key`` ("flow.answer"): the flow's audience."""
+    return LIBRARY[key.split(".", 1)[0]].audience
 
 
 def test_names_are_plenty_and_unique() -> None:

@@ -15,8 +15,10 @@ from rpbot.safeguarding import (
     DEFAULT_RULES_DIR,
     NO_CONCERN,
     Match,
+    Screener,
     Screening,
     default_screener,
+    load_rules,
     rules_path,
     screen,
 )
@@ -197,6 +199,48 @@ def test_new_families_are_found(sender: str, text: str, category: str) -> None:
 @pytest.mark.parametrize(("sender", "text"), FAMILY_LOOKALIKES)
 def test_new_family_lookalikes_are_not_concerns(sender: str, text: str) -> None:
     assert screen(text, sender=sender) == NO_CONCERN
+
+
+#: Families added with dev set 9 (written for this test, not taken from a labelled set): the
+#: rules alone must catch these, so each fails if its rule is taken out.
+RULE_FAMILIES = [
+    ("parent", "had a bottle of wine and the boys got themselves up for school", "substance_misuse"),
+    ("parent", "Was hammered last night, didnt hear the baby", "substance_misuse"),
+    ("child", "mum keeps taking my brothers adhd tablets", "substance_misuse"),
+    ("parent", "she's 14 and stayed out all night again", "harm_to_child"),
+    ("parent", "found a hotel key card in his jacket, he's only 13", "harm_to_child"),
+    ("child", "i got hit with the hairbrush again", "harm_to_child"),
+    ("parent", "made her kneel in the hallway for an hour", "harm_by_parent"),
+    ("parent", "told him not to mention the bruise to his teacher", "secret_with_adult"),
+    ("parent", "her phone's off and she was supposed to be home at 9", "danger_now"),
+    ("parent", "Jack's been missing since 3 o'clock", "danger_now"),
+]
+
+#: Look-alikes of those families: the rules alone leave them alone.
+RULE_LOOKALIKES = [
+    ("child", "a police officer did a talk about county lines in assembly"),
+    ("parent", "our cat's been missing since Sunday, the kids made posters"),
+    ("parent", "my phone was off, I was supposed to be home at 6 but the bus was late"),
+    ("parent", "worried I'll relapse over Christmas so I've told my sponsor"),
+    ("parent", "the kids watched Home Alone with popcorn and loved it"),
+    ("child", "dont tell mum but i broke the vase"),
+    ("parent", "I left the kids with my mum for a couple of hours to get my hair done"),
+    ("parent", "Ellie's class read a story about a dad who drinks too much"),
+]
+
+
+def rules_only() -> Screener:
+    return Screener(load_rules(rules_path("en")))
+
+
+@pytest.mark.parametrize(("sender", "text", "category"), RULE_FAMILIES)
+def test_the_rules_alone_find_the_dev9_families(sender: str, text: str, category: str) -> None:
+    assert category in rules_only().screen(text, sender).categories
+
+
+@pytest.mark.parametrize(("sender", "text"), RULE_LOOKALIKES)
+def test_the_rules_alone_leave_their_lookalikes(sender: str, text: str) -> None:
+    assert not rules_only().screen(text, sender).concern
 
 
 def test_negation_does_not_reach_into_a_secret() -> None:
