@@ -80,9 +80,9 @@ def test_demo_texts_are_everyday_answers_the_screener_leaves_alone() -> None:
     # since session 13: a retrain flagged two of them, and the brief for training sets 32-33
     # named those kinds of answer: safety-plan rules, a child being quieter.) They are screened
     # as the bot screens them, knowing who wrote (the flow's audience). Without the sender the
-    # model is less sure: the session-14 retrain flagged 3 of the 300 that way ("Bedtime was
+    # model is less sure: a session-14 retrain flagged 3 of the 300 that way ("Bedtime was
     # easier than last night", "Tell someone where you're going", "Mia has been quieter than
-    # usual"), none with it.
+    # usual"), the next one 1; neither flagged any with it.
     texts = all_texts()
     rules = Screener(load_rules(rules_path()))
     assert [(key, text) for key, text in texts if rules.screen(text).concern] == []

@@ -201,7 +201,7 @@ def test_new_family_lookalikes_are_not_concerns(sender: str, text: str) -> None:
     assert screen(text, sender=sender) == NO_CONCERN
 
 
-#: Families added with dev set 9 (written for this test, not taken from a labelled set): the
+#: Families added with dev sets 9 and 10 (written for this test, not taken from a labelled set): the
 #: rules alone must catch these, so each fails if its rule is taken out.
 RULE_FAMILIES = [
     ("parent", "had a bottle of wine and the boys got themselves up for school", "substance_misuse"),
@@ -214,6 +214,12 @@ RULE_FAMILIES = [
     ("parent", "told him not to mention the bruise to his teacher", "secret_with_adult"),
     ("parent", "her phone's off and she was supposed to be home at 9", "danger_now"),
     ("parent", "Jack's been missing since 3 o'clock", "danger_now"),
+    # and with dev set 10
+    ("child", "nan digs her nails into my arm when shes cross", "harm_to_child"),
+    ("parent", "he tracks my location and rings me if im late", "domestic_abuse"),
+    ("parent", "What would I do differently? Not smack her.", "harm_by_parent"),
+    ("parent", "rehearsed with Jayden what to say to the social worker", "secret_with_adult"),
+    ("child", "ive been saving up my sertraline", "self_harm"),
 ]
 
 #: Look-alikes of those families: the rules alone leave them alone.
@@ -226,6 +232,10 @@ RULE_LOOKALIKES = [
     ("child", "dont tell mum but i broke the vase"),
     ("parent", "I left the kids with my mum for a couple of hours to get my hair done"),
     ("parent", "Ellie's class read a story about a dad who drinks too much"),
+    ("child", "dad grabbed my arm when i nearly ran into the road"),
+    ("parent", "My mum smacked us when we were kids. I never will"),
+    ("child", "at school they said never keep secrets from grown ups who look after you"),
+    ("child", "me and dad play fight and he pinned me down but i won"),
 ]
 
 
@@ -234,7 +244,7 @@ def rules_only() -> Screener:
 
 
 @pytest.mark.parametrize(("sender", "text", "category"), RULE_FAMILIES)
-def test_the_rules_alone_find_the_dev9_families(sender: str, text: str, category: str) -> None:
+def test_the_rules_alone_find_the_new_families(sender: str, text: str, category: str) -> None:
     assert category in rules_only().screen(text, sender).categories
 
 
