@@ -204,7 +204,7 @@ def test_new_family_lookalikes_are_not_concerns(sender: str, text: str) -> None:
 #: Families added with dev sets 9 and 10 (written for this test, not taken from a labelled set): the
 #: rules alone must catch these, so each fails if its rule is taken out.
 RULE_FAMILIES = [
-    ("parent", "had a bottle of wine and the boys got themselves up for school", "substance_misuse"),
+    ("parent", "had a bottle of wine and the boys got themselves up", "substance_misuse"),
     ("parent", "Was hammered last night, didnt hear the baby", "substance_misuse"),
     ("child", "mum keeps taking my brothers adhd tablets", "substance_misuse"),
     ("parent", "she's 14 and stayed out all night again", "harm_to_child"),
