@@ -201,7 +201,7 @@ def test_new_family_lookalikes_are_not_concerns(sender: str, text: str) -> None:
     assert screen(text, sender=sender) == NO_CONCERN
 
 
-#: Families added with dev sets 9 and 10 (written for this test, not taken from a labelled set): the
+#: Families added with dev sets 9 to 11 (written for this test, not taken from a labelled set): the
 #: rules alone must catch these, so each fails if its rule is taken out.
 RULE_FAMILIES = [
     ("parent", "had a bottle of wine and the boys got themselves up", "substance_misuse"),
@@ -220,6 +220,14 @@ RULE_FAMILIES = [
     ("parent", "What would I do differently? Not smack her.", "harm_by_parent"),
     ("parent", "rehearsed with Jayden what to say to the social worker", "secret_with_adult"),
     ("child", "ive been saving up my sertraline", "self_harm"),
+    # and with dev set 11
+    ("parent", "the kitchen is on fire and the kids are upstairs", "danger_now"),
+    ("child", "cant wake mum up and shes breathing funny", "danger_now"),
+    ("parent", "baby has gone blue round the lips", "danger_now"),
+    ("parent", "my ex texted me a photo of a knife", "danger_now"),
+    ("parent", "all the money went on drink again", "substance_misuse"),
+    ("parent", "tried mandy for the first time at my mates", "substance_misuse"),
+    ("parent", "taking double my codeine to cope", "substance_misuse"),
 ]
 
 #: Look-alikes of those families: the rules alone leave them alone.
@@ -236,6 +244,11 @@ RULE_LOOKALIKES = [
     ("parent", "My mum smacked us when we were kids. I never will"),
     ("child", "at school they said never keep secrets from grown ups who look after you"),
     ("child", "me and dad play fight and he pinned me down but i won"),
+    ("parent", "she knows to ring 999 if she can't wake me"),
+    ("child", "i ran away from the geese at the park"),
+    ("parent", "we did a first aid course on what to do if a baby stops breathing"),
+    ("parent", "I can't find my keys anywhere, been looking since lunch"),
+    ("parent", "Nearly jumped out of my skin when the doorbell went"),
 ]
 
 
