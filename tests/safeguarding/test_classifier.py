@@ -34,6 +34,7 @@ from rpbot.safeguarding.classifier import Prediction, char_wb_ngrams, word_ngram
 from rpbot.safeguarding.evaluation import LabelledMessage, load_labelled
 from rpbot.safeguarding.normalise import normalise
 from rpbot.safeguarding.screener import MODEL_RULE
+from tests.safeguarding.helpers import rules_only
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = DEFAULT_RULES_DIR / "model_en.json"
@@ -41,10 +42,6 @@ TRAIN_SCRIPT = ROOT / "bench" / "safeguarding_train.py"
 FOLDER = ROOT / "tests" / "safeguarding"
 # What the model is trained on: the dev sets and the model-only training sets, never the blind one.
 DEV_SETS = sorted(FOLDER.glob("labelled_dev*.yaml")) + sorted(FOLDER.glob("labelled_train*.yaml"))
-
-
-def rules_only() -> Screener:
-    return Screener(load_rules(rules_path("en")))
 
 
 def dev_messages() -> list[LabelledMessage]:

@@ -15,13 +15,12 @@ from rpbot.safeguarding import (
     DEFAULT_RULES_DIR,
     NO_CONCERN,
     Match,
-    Screener,
     Screening,
     default_screener,
-    load_rules,
     rules_path,
     screen,
 )
+from tests.safeguarding.helpers import rules_only
 
 CONCERNS = [
     # harm to a child, in a child's words or reported
@@ -250,10 +249,6 @@ RULE_LOOKALIKES = [
     ("parent", "I can't find my keys anywhere, been looking since lunch"),
     ("parent", "Nearly jumped out of my skin when the doorbell went"),
 ]
-
-
-def rules_only() -> Screener:
-    return Screener(load_rules(rules_path("en")))
 
 
 @pytest.mark.parametrize(("sender", "text", "category"), RULE_FAMILIES)
