@@ -201,7 +201,7 @@ def test_new_family_lookalikes_are_not_concerns(sender: str, text: str) -> None:
 
 
 #: Families added with dev sets 9 to 11 (written for this test, not taken from a labelled set): the
-#: rules alone must catch these, so each fails if its rule is taken out.
+#: rules alone must catch these. The rules as they were before those dev sets missed 19 of the 22.
 RULE_FAMILIES = [
     ("parent", "had a bottle of wine and the boys got themselves up", "substance_misuse"),
     ("parent", "Was hammered last night, didnt hear the baby", "substance_misuse"),
@@ -229,7 +229,9 @@ RULE_FAMILIES = [
     ("parent", "taking double my codeine to cope", "substance_misuse"),
 ]
 
-#: Look-alikes of those families: the rules alone leave them alone.
+#: Look-alikes of those families: the rules alone leave them alone. The rules before those dev
+#: sets flagged 9 of the 17; the others guard the new rules' exclusions (a missing cat, a first
+#: aid course, "ran away from the geese").
 RULE_LOOKALIKES = [
     ("child", "a police officer did a talk about county lines in assembly"),
     ("parent", "our cat's been missing since Sunday, the kids made posters"),
