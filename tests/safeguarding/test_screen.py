@@ -200,8 +200,9 @@ def test_new_family_lookalikes_are_not_concerns(sender: str, text: str) -> None:
     assert screen(text, sender=sender) == NO_CONCERN
 
 
-#: Families added with dev sets 9 to 11 (written for this test, not taken from a labelled set): the
-#: rules alone must catch these. The rules as they were before those dev sets missed 19 of the 22.
+#: Families added with dev sets 9 to 12 (written for this test, not taken from a labelled set): the
+#: rules alone must catch these. The rules as they were before dev sets 9 to 11 missed 19 of their
+#: 22; those before dev set 12 missed 14 of its 16.
 RULE_FAMILIES = [
     ("parent", "had a bottle of wine and the boys got themselves up", "substance_misuse"),
     ("parent", "Was hammered last night, didnt hear the baby", "substance_misuse"),
@@ -227,11 +228,36 @@ RULE_FAMILIES = [
     ("parent", "all the money went on drink again", "substance_misuse"),
     ("parent", "tried mandy for the first time at my mates", "substance_misuse"),
     ("parent", "taking double my codeine to cope", "substance_misuse"),
+    # and with dev set 12 (session 15)
+    ("parent", "he keeps coming home with wads of cash and won't say where from", "harm_to_child"),
+    ("parent", "my daughter keeps going missing for days at a time", "harm_to_child"),
+    (
+        "parent",
+        "took her to her dad's even though he's not meant to have her overnight",
+        "harm_to_child",
+    ),
+    (
+        "parent",
+        "not taken him to the doctors about the burn cos they'd only ask questions",
+        "harm_to_child",
+    ),
+    ("parent", "the kids slept in their coats again, no gas on the key", "harm_to_child"),
+    ("parent", "my little boy got hold of my methadone", "harm_to_child"),
+    ("child", "mums not come back since friday", "harm_to_child"),
+    ("parent", "bought some pregabs off a lad on the estate", "substance_misuse"),
+    ("parent", "back on the voddy, sorry", "substance_misuse"),
+    ("parent", "woke up on the bathroom floor again, no idea how I got there", "substance_misuse"),
+    ("child", "dad drank loads and fell over on the stairs", "substance_misuse"),
+    ("parent", "her grandad says it's their little secret", "secret_with_adult"),
+    ("parent", "I don't see the point in me being here any more", "self_harm"),
+    ("parent", "he punched the door in while I was holding the baby", "domestic_abuse"),
+    ("child", "its dark and i dont know where i am", "danger_now"),
+    ("parent", "Slapped Mia across the face this morning", "harm_by_parent"),
 ]
 
 #: Look-alikes of those families: the rules alone leave them alone. The rules before those dev
-#: sets flagged 9 of the 17; the others guard the new rules' exclusions (a missing cat, a first
-#: aid course, "ran away from the geese").
+#: sets flagged 9 of the 17 for dev sets 9 to 11 and 5 of the 9 for dev set 12; the others guard
+#: the new rules' exclusions (a missing cat, a first aid course, "ran away from the geese").
 RULE_LOOKALIKES = [
     ("child", "a police officer did a talk about county lines in assembly"),
     ("parent", "our cat's been missing since Sunday, the kids made posters"),
@@ -250,6 +276,16 @@ RULE_LOOKALIKES = [
     ("parent", "we did a first aid course on what to do if a baby stops breathing"),
     ("parent", "I can't find my keys anywhere, been looking since lunch"),
     ("parent", "Nearly jumped out of my skin when the doorbell went"),
+    # and with dev set 12: guards of its new rules' exclusions and narrowings
+    ("parent", "he locked himself in his room all day sulking"),
+    ("parent", "taking my methadone as prescribed and feeling steady"),
+    ("parent", "Nan gave him a tenner and told him to keep it secret from his sister"),
+    ("parent", "we nearly rang 999 when the dog ate a sock, the vet said he'd be fine"),
+    ("parent", "had one glass of wine once the kids were asleep"),
+    ("parent", "relapse of my chest infection so I'm back on antibiotics"),
+    ("parent", "the kids know to call 999 if I collapse and won't wake up"),
+    ("parent", "dad grabbed him by the arm when he ran into the road"),
+    ("child", "there was no food left so we had pasta and mum went shopping"),
 ]
 
 
