@@ -200,9 +200,9 @@ def test_new_family_lookalikes_are_not_concerns(sender: str, text: str) -> None:
     assert screen(text, sender=sender) == NO_CONCERN
 
 
-#: Families added with dev sets 9 to 12 (written for this test, not taken from a labelled set): the
+#: Families added with dev sets 9 to 13 (written for this test, not taken from a labelled set): the
 #: rules alone must catch these. The rules as they were before dev sets 9 to 11 missed 19 of their
-#: 22; those before dev set 12 missed 14 of its 16.
+#: 22; those before dev set 12 missed 14 of its 16; those before dev set 13, 13 of its 16.
 RULE_FAMILIES = [
     ("parent", "had a bottle of wine and the boys got themselves up", "substance_misuse"),
     ("parent", "Was hammered last night, didnt hear the baby", "substance_misuse"),
@@ -253,10 +253,28 @@ RULE_FAMILIES = [
     ("parent", "he punched the door in while I was holding the baby", "domestic_abuse"),
     ("child", "its dark and i dont know where i am", "danger_now"),
     ("parent", "Slapped Mia across the face this morning", "harm_by_parent"),
+    # and with dev set 13 (session 16)
+    ("parent", "left our Leo minding the baby while I nipped to the offy", "harm_to_child"),
+    ("parent", "I leave the 6 year old in the car while I get the shopping", "harm_to_child"),
+    ("parent", "Courtney's 13 and her boyfriend is 19, he's nice though", "harm_to_child"),
+    ("parent", "he gives her a bit of my diazepam to settle her", "harm_to_child"),
+    ("child", "a man on roblox wants to meet me at the shops after school", "harm_to_child"),
+    ("child", "when dad is drunk i hide in the wardrobe", "harm_to_child"),
+    ("parent", "he knelt on the kitchen floor for an hour to learn his lesson", "harm_by_parent"),
+    ("parent", "told her I'd leave her out for the bin men if she kept crying", "harm_by_parent"),
+    ("parent", "washed his mouth out with soap for swearing", "harm_by_parent"),
+    ("parent", "grabbed his wrist so hard it's marked", "harm_by_parent"),
+    ("child", "my nan says she's going to kill herself", "self_harm"),
+    ("parent", "he threw a bottle at me last night", "domestic_abuse"),
+    ("parent", "he's found out where we're living now", "domestic_abuse"),
+    ("parent", "Kian's still not home and his phone's off", "danger_now"),
+    ("parent", "got in off the lash at 4 and woke the baby", "substance_misuse"),
+    ("parent", "took a few vallies a mate gave me, not mine", "substance_misuse"),
 ]
 
 #: Look-alikes of those families: the rules alone leave them alone. The rules before those dev
-#: sets flagged 9 of the 17 for dev sets 9 to 11 and 5 of the 9 for dev set 12; the others guard
+#: sets flagged 9 of the 17 for dev sets 9 to 11, 5 of the 9 for dev set 12 and 1 of the 7 for dev
+#: set 13; the others guard
 #: the new rules' exclusions (a missing cat, a first aid course, "ran away from the geese").
 RULE_LOOKALIKES = [
     ("child", "a police officer did a talk about county lines in assembly"),
@@ -286,6 +304,14 @@ RULE_LOOKALIKES = [
     ("parent", "the kids know to call 999 if I collapse and won't wake up"),
     ("parent", "dad grabbed him by the arm when he ran into the road"),
     ("child", "there was no food left so we had pasta and mum went shopping"),
+    # and with dev set 13: guards of its new rules' exclusions and narrowings
+    ("parent", "Lily threw the remote at the telly when her show finished"),
+    ("child", "we watched a scary film with lots of screaming and i hid under the blanket"),
+    ("parent", "I got locked in the bathroom, the handle is broken"),
+    ("child", "my secret is i fancy Jake in my class dont tell anyone"),
+    ("parent", "turning into my own mum, shouting up the stairs"),
+    ("parent", "the baby napped while I ran the hoover round"),
+    ("parent", "my brother is minding the kids Saturday, social are happy with that"),
 ]
 
 
