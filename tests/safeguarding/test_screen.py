@@ -200,9 +200,10 @@ def test_new_family_lookalikes_are_not_concerns(sender: str, text: str) -> None:
     assert screen(text, sender=sender) == NO_CONCERN
 
 
-#: Families added with dev sets 9 to 13 (written for this test, not taken from a labelled set): the
+#: Families added with dev sets 9 to 14 (written for this test, not taken from a labelled set): the
 #: rules alone must catch these. The rules as they were before dev sets 9 to 11 missed 19 of their
-#: 22; those before dev set 12 missed 14 of its 16; those before dev set 13, 13 of its 16.
+#: 22; those before dev set 12 missed 14 of its 16; before dev set 13, 13 of 16; before dev set 14,
+#: 12 of 14.
 RULE_FAMILIES = [
     ("parent", "had a bottle of wine and the boys got themselves up", "substance_misuse"),
     ("parent", "Was hammered last night, didnt hear the baby", "substance_misuse"),
@@ -270,11 +271,26 @@ RULE_FAMILIES = [
     ("parent", "Kian's still not home and his phone's off", "danger_now"),
     ("parent", "got in off the lash at 4 and woke the baby", "substance_misuse"),
     ("parent", "took a few vallies a mate gave me, not mine", "substance_misuse"),
+    # and with dev set 14
+    ("parent", "he's got a record for things with children but he's changed", "harm_to_child"),
+    ("parent", "off out tonight, the kids will be fine on their own", "harm_to_child"),
+    ("parent", "I was a bit tipsy by lunchtime but the kids were ok", "substance_misuse"),
+    ("parent", "need a few vodkas at night to get to sleep", "substance_misuse"),
+    ("parent", "mixing my diazepam with a few drinks to take the edge off", "substance_misuse"),
+    ("parent", "too hungover to get up so they got themselves to school", "substance_misuse"),
+    ("parent", "the little one thought the pills were sweets", "harm_to_child"),
+    ("parent", "I think he's being used to sell drugs for older lads", "harm_to_child"),
+    ("child", "i had to put dad in the recovery position again", "harm_to_child"),
+    ("child", "mums boyfriend lets me have some of his beer", "harm_to_child"),
+    ("child", "dad makes me roll his joints", "harm_to_child"),
+    ("child", "a man from dads work touches my leg when no ones looking", "harm_to_child"),
+    ("child", "if the teacher asks i have to say i fell off my bike", "secret_with_adult"),
+    ("parent", "I want to not be here anymore", "self_harm"),
 ]
 
 #: Look-alikes of those families: the rules alone leave them alone. The rules before those dev
-#: sets flagged 9 of the 17 for dev sets 9 to 11, 5 of the 9 for dev set 12 and 1 of the 7 for dev
-#: set 13; the others guard
+#: sets flagged 9 of the 17 for dev sets 9 to 11, 5 of the 9 for dev set 12, 1 of the 7 for dev
+#: set 13 and 5 of the 8 for dev set 14; the others guard
 #: the new rules' exclusions (a missing cat, a first aid course, "ran away from the geese").
 RULE_LOOKALIKES = [
     ("child", "a police officer did a talk about county lines in assembly"),
@@ -312,6 +328,15 @@ RULE_LOOKALIKES = [
     ("parent", "turning into my own mum, shouting up the stairs"),
     ("parent", "the baby napped while I ran the hoover round"),
     ("parent", "my brother is minding the kids Saturday, social are happy with that"),
+    # and with dev set 14
+    ("child", "mum is planning a surprise for dads birthday and i have to keep it secret"),
+    ("child", "we had a pillow fight and i got hit in the face with a pillow lol"),
+    ("child", "i was home alone for 5 mins while mum took the bins out"),
+    ("child", "at school we learned about calling 999 and what to say"),
+    ("child", "we watched a film where a pirate was drunk and fell off the boat"),
+    ("child", "my brother drinks loads of red bull before football"),
+    ("parent", "she takes her tablets every morning, the doctor gave them her for her back"),
+    ("child", "mum fell over in the snow and we were all laughing"),
 ]
 
 
