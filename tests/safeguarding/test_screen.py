@@ -203,7 +203,7 @@ def test_new_family_lookalikes_are_not_concerns(sender: str, text: str) -> None:
 #: Families added with dev sets 9 to 14 (written for this test, not taken from a labelled set): the
 #: rules alone must catch these. The rules as they were before dev sets 9 to 11 missed 19 of their
 #: 22; those before dev set 12 missed 14 of its 16; before dev set 13, 13 of 16; before dev set 14,
-#: 12 of 14.
+#: 12 of 14; before dev set 15, 6 of 8.
 RULE_FAMILIES = [
     ("parent", "had a bottle of wine and the boys got themselves up", "substance_misuse"),
     ("parent", "Was hammered last night, didnt hear the baby", "substance_misuse"),
@@ -286,11 +286,20 @@ RULE_FAMILIES = [
     ("child", "a man from dads work touches my leg when no ones looking", "harm_to_child"),
     ("child", "if the teacher asks i have to say i fell off my bike", "secret_with_adult"),
     ("parent", "I want to not be here anymore", "self_harm"),
+    # and with dev set 15
+    ("parent", "took about 30 paracetamol an hour ago", "self_harm"),
+    ("parent", "had a few at the pub then picked them up and drove home", "harm_to_child"),
+    ("parent", "he makes her sleep in the shed when she wets the bed", "harm_to_child"),
+    ("parent", "no tea for Kai for three nights because he lied", "harm_to_child"),
+    ("parent", "I keep telling him I wish I'd never had him", "harm_to_child"),
+    ("parent", "kept her off school so they don't see the bruise", "harm_to_child"),
+    ("parent", "I put a bit of my diazepam in her bottle so she settles", "harm_to_child"),
+    ("parent", "some man off tiktok sends her money for pics, she's 13", "harm_to_child"),
 ]
 
 #: Look-alikes of those families: the rules alone leave them alone. The rules before those dev
 #: sets flagged 9 of the 17 for dev sets 9 to 11, 5 of the 9 for dev set 12, 1 of the 7 for dev
-#: set 13 and 5 of the 8 for dev set 14; the others guard
+#: set 13, 5 of the 8 for dev set 14 and 1 of the 6 for dev set 15; the others guard
 #: the new rules' exclusions (a missing cat, a first aid course, "ran away from the geese").
 RULE_LOOKALIKES = [
     ("child", "a police officer did a talk about county lines in assembly"),
@@ -337,6 +346,13 @@ RULE_LOOKALIKES = [
     ("child", "my brother drinks loads of red bull before football"),
     ("parent", "she takes her tablets every morning, the doctor gave them her for her back"),
     ("child", "mum fell over in the snow and we were all laughing"),
+    # and with dev set 15
+    ("parent", "Dad had a few at the wedding so I drove us home"),
+    ("parent", "locked myself in the bathroom for five minutes to breathe"),
+    ("child", "we played cops and robbers and i got locked in the shed pretend"),
+    ("parent", "a tiny bruise on her arm from her jabs, lots of cuddles"),
+    ("parent", "had a glass of wine once they were in bed, first one in weeks"),
+    ("parent", "took 2 paracetamol for my headache and had an early night"),
 ]
 
 
