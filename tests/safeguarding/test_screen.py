@@ -200,10 +200,10 @@ def test_new_family_lookalikes_are_not_concerns(sender: str, text: str) -> None:
     assert screen(text, sender=sender) == NO_CONCERN
 
 
-#: Families added with dev sets 9 to 14 (written for this test, not taken from a labelled set): the
+#: Families added with dev sets 9 to 16 (written for this test, not taken from a labelled set): the
 #: rules alone must catch these. The rules as they were before dev sets 9 to 11 missed 19 of their
 #: 22; those before dev set 12 missed 14 of its 16; before dev set 13, 13 of 16; before dev set 14,
-#: 12 of 14; before dev set 15, 6 of 8.
+#: 12 of 14; before dev set 15, 6 of 8; before dev set 16, 8 of 10.
 RULE_FAMILIES = [
     ("parent", "had a bottle of wine and the boys got themselves up", "substance_misuse"),
     ("parent", "Was hammered last night, didnt hear the baby", "substance_misuse"),
@@ -295,12 +295,28 @@ RULE_FAMILIES = [
     ("parent", "kept her off school so they don't see the bruise", "harm_to_child"),
     ("parent", "I put a bit of my diazepam in her bottle so she settles", "harm_to_child"),
     ("parent", "some man off tiktok sends her money for pics, she's 13", "harm_to_child"),
+    # and with dev set 16
+    ("parent", "made him sleep in the garage cos he came home late", "harm_to_child"),
+    ("child", "my stepdad calls me a retard every day", "harm_to_child"),
+    ("parent", "Leon got a right hiding off his dad for the window", "harm_to_child"),
+    ("child", "mums boyfriend checks her phone and wont let her go out", "domestic_abuse"),
+    ("parent", "he says if I ever leave him he'll take the kids abroad", "domestic_abuse"),
+    (
+        "child",
+        "dad throws my tea in the bin if im late and i dont get nothing else",
+        "harm_to_child",
+    ),
+    ("parent", "I held her up against the door by her collar till she said sorry", "harm_to_child"),
+    ("child", "mum said shes going to put me back in care if i dont behave", "harm_to_child"),
+    ("parent", "my partner gave the baby a good shake when she wouldn't settle", "harm_to_child"),
+    ("child", "we heard mum screaming then a massive bang", "domestic_abuse"),
 ]
 
 #: Look-alikes of those families: the rules alone leave them alone. The rules before those dev
 #: sets flagged 9 of the 17 for dev sets 9 to 11, 5 of the 9 for dev set 12, 1 of the 7 for dev
-#: set 13, 5 of the 8 for dev set 14 and 1 of the 6 for dev set 15; the others guard
-#: the new rules' exclusions (a missing cat, a first aid course, "ran away from the geese").
+#: set 13, 5 of the 8 for dev set 14, 1 of the 6 for dev set 15 and 3 of the 7 for dev set 16;
+#: the others guard the new rules' exclusions (a missing cat, a first aid course, "ran away from
+#: the geese").
 RULE_LOOKALIKES = [
     ("child", "a police officer did a talk about county lines in assembly"),
     ("parent", "our cat's been missing since Sunday, the kids made posters"),
@@ -353,6 +369,14 @@ RULE_LOOKALIKES = [
     ("parent", "a tiny bruise on her arm from her jabs, lots of cuddles"),
     ("parent", "had a glass of wine once they were in bed, first one in weeks"),
     ("parent", "took 2 paracetamol for my headache and had an early night"),
+    # and with dev set 16
+    ("parent", "gave it a good shake and she settled straight away"),
+    ("child", "we have a code word for when my friend wants to come home from a sleepover"),
+    ("parent", "used the wooden spoon to stir the cake mix with the kids"),
+    ("parent", "got my finger trapped in the car door, ouch"),
+    ("child", "my uncle grabbed me so i didnt fall off the wall"),
+    ("parent", "Locked myself out again with the kids inside, the neighbour had a key"),
+    ("parent", "sent him to his room to calm down, he came down for tea after"),
 ]
 
 
