@@ -200,10 +200,10 @@ def test_new_family_lookalikes_are_not_concerns(sender: str, text: str) -> None:
     assert screen(text, sender=sender) == NO_CONCERN
 
 
-#: Families added with dev sets 9 to 16 (written for this test, not taken from a labelled set): the
+#: Families added with dev sets 9 to 17 (written for this test, not taken from a labelled set): the
 #: rules alone must catch these. The rules as they were before dev sets 9 to 11 missed 19 of their
 #: 22; those before dev set 12 missed 14 of its 16; before dev set 13, 13 of 16; before dev set 14,
-#: 12 of 14; before dev set 15, 6 of 8; before dev set 16, 8 of 10.
+#: 12 of 14; before dev set 15, 6 of 8; before dev set 16, 8 of 10; before dev set 17, 7 of 10.
 RULE_FAMILIES = [
     ("parent", "had a bottle of wine and the boys got themselves up", "substance_misuse"),
     ("parent", "Was hammered last night, didnt hear the baby", "substance_misuse"),
@@ -310,13 +310,40 @@ RULE_FAMILIES = [
     ("child", "mum said shes going to put me back in care if i dont behave", "harm_to_child"),
     ("parent", "my partner gave the baby a good shake when she wouldn't settle", "harm_to_child"),
     ("child", "we heard mum screaming then a massive bang", "domestic_abuse"),
+    # and with dev set 17
+    (
+        "child",
+        "if the teacher asks im meant to say its just me and mum at home",
+        "secret_with_adult",
+    ),
+    (
+        "parent",
+        "I told him not to mention the weekend to his social worker, it would only cause bother",
+        "secret_with_adult",
+    ),
+    (
+        "child",
+        "my coach says we dont need to tell mum about the extra lessons at his flat",
+        "secret_with_adult",
+    ),
+    ("child", "she said our chats are private and i shouldnt show anyone", "secret_with_adult"),
+    (
+        "parent",
+        "honestly I take a couple extra of my diazepam when it all gets too much",
+        "substance_misuse",
+    ),
+    ("parent", "it was only a bit of weed, I'm a calmer mum on it anyway", "substance_misuse"),
+    ("child", "mum was too wobbly to walk so i got the baby out of the bath", "substance_misuse"),
+    ("parent", "I'd been on the cans and I screamed at the kids for nothing", "substance_misuse"),
+    ("child", "my dad shakes every morning until he has his drink", "substance_misuse"),
+    ("child", "grandad puts whisky in my hot chocolate so i sleep", "substance_misuse"),
 ]
 
 #: Look-alikes of those families: the rules alone leave them alone. The rules before those dev
 #: sets flagged 9 of the 17 for dev sets 9 to 11, 5 of the 9 for dev set 12, 1 of the 7 for dev
-#: set 13, 5 of the 8 for dev set 14, 1 of the 6 for dev set 15 and 3 of the 7 for dev set 16;
-#: the others guard the new rules' exclusions (a missing cat, a first aid course, "ran away from
-#: the geese").
+#: set 13, 5 of the 8 for dev set 14, 1 of the 6 for dev set 15, 3 of the 7 for dev set 16 and 4
+#: of the 8 for dev set 17; the others guard the new rules' exclusions (a missing cat, a first aid
+#: course, "ran away from the geese").
 RULE_LOOKALIKES = [
     ("child", "a police officer did a talk about county lines in assembly"),
     ("parent", "our cat's been missing since Sunday, the kids made posters"),
@@ -377,6 +404,15 @@ RULE_LOOKALIKES = [
     ("child", "my uncle grabbed me so i didnt fall off the wall"),
     ("parent", "Locked myself out again with the kids inside, the neighbour had a key"),
     ("parent", "sent him to his room to calm down, he came down for tea after"),
+    # and with dev set 17
+    ("child", "dad has to take his tablets with breakfast every day and i help him remember"),
+    ("child", "my uncle let me have a sip of his beer at the wedding and it was rank"),
+    ("parent", "Gran's secret family recipe for scones, the kids loved making them"),
+    ("parent", "baby fell asleep with her bottle again, going to try a cup"),
+    ("child", "i bumped my knee and the dinner lady said its just a bump"),
+    ("parent", "Had a couple of cans at the barbecue, kids were playing with their cousins"),
+    ("parent", "He was high as a kite after the fireworks, took ages to settle"),
+    ("child", "nan says dont tell mum she gave us extra pudding, then winked at mum"),
 ]
 
 
