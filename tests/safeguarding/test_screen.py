@@ -200,10 +200,11 @@ def test_new_family_lookalikes_are_not_concerns(sender: str, text: str) -> None:
     assert screen(text, sender=sender) == NO_CONCERN
 
 
-#: Families added with dev sets 9 to 17 (written for this test, not taken from a labelled set): the
+#: Families added with dev sets 9 to 18 (written for this test, not taken from a labelled set): the
 #: rules alone must catch these. The rules as they were before dev sets 9 to 11 missed 19 of their
 #: 22; those before dev set 12 missed 14 of its 16; before dev set 13, 13 of 16; before dev set 14,
-#: 12 of 14; before dev set 15, 6 of 8; before dev set 16, 8 of 10; before dev set 17, 7 of 10.
+#: 12 of 14; before dev set 15, 6 of 8; before dev set 16, 8 of 10; before dev set 17, 7 of 10;
+#: before dev set 18, 9 of 10.
 RULE_FAMILIES = [
     ("parent", "had a bottle of wine and the boys got themselves up", "substance_misuse"),
     ("parent", "Was hammered last night, didnt hear the baby", "substance_misuse"),
@@ -337,13 +338,24 @@ RULE_FAMILIES = [
     ("parent", "I'd been on the cans and I screamed at the kids for nothing", "substance_misuse"),
     ("child", "my dad shakes every morning until he has his drink", "substance_misuse"),
     ("child", "grandad puts whisky in my hot chocolate so i sleep", "substance_misuse"),
+    # and with dev set 18
+    ("child", "i scratch my legs when everyone is shouting, its fine", "self_harm"),
+    ("parent", "I've got enough pills saved up now, tonight feels like the night", "self_harm"),
+    ("child", "looked up how to hang yourself on my phone last night", "self_harm"),
+    ("parent", "honestly I wouldn't care if I didn't wake up tomorrow", "self_harm"),
+    ("child", "im gonna stop eating till im thin like my friends", "self_harm"),
+    ("parent", "keep getting thoughts of steering the car into the river", "self_harm"),
+    ("child", "theres a razor under my pillow for when it gets bad", "self_harm"),
+    ("parent", "might as well top myself at this rate", "self_harm"),
+    ("parent", "put chilli on her tongue for swearing, she won't do it again", "harm_to_child"),
+    ("child", "mum gave me a smack across the legs for being cheeky", "harm_to_child"),
 ]
 
 #: Look-alikes of those families: the rules alone leave them alone. The rules before those dev
 #: sets flagged 9 of the 17 for dev sets 9 to 11, 5 of the 9 for dev set 12, 1 of the 7 for dev
-#: set 13, 5 of the 8 for dev set 14, 1 of the 6 for dev set 15, 3 of the 7 for dev set 16 and 4
-#: of the 8 for dev set 17; the others guard the new rules' exclusions (a missing cat, a first aid
-#: course, "ran away from the geese").
+#: set 13, 5 of the 8 for dev set 14, 1 of the 6 for dev set 15, 3 of the 7 for dev set 16, 4
+#: of the 8 for dev set 17 and 1 of the 6 for dev set 18; the others guard the new rules'
+#: exclusions (a missing cat, a first aid course, "ran away from the geese").
 RULE_LOOKALIKES = [
     ("child", "a police officer did a talk about county lines in assembly"),
     ("parent", "our cat's been missing since Sunday, the kids made posters"),
@@ -413,6 +425,13 @@ RULE_LOOKALIKES = [
     ("parent", "Had a couple of cans at the barbecue, kids were playing with their cousins"),
     ("parent", "He was high as a kite after the fireworks, took ages to settle"),
     ("child", "nan says dont tell mum she gave us extra pudding, then winked at mum"),
+    # and with dev set 18
+    ("child", "dont tell dad i ate the last yoghurt lol"),
+    ("child", "my baby brother scratched my face when i took his toy"),
+    ("parent", "I've written them all a letter for their birthdays, for when they're older"),
+    ("parent", "my brother was suicidal years ago but he's doing great now, married with kids"),
+    ("parent", "used the last of the pepper on the pasta, kids said it was too spicy"),
+    ("child", "my knife and fork are under my plate lol"),
 ]
 
 
