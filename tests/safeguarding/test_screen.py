@@ -200,11 +200,11 @@ def test_new_family_lookalikes_are_not_concerns(sender: str, text: str) -> None:
     assert screen(text, sender=sender) == NO_CONCERN
 
 
-#: Families added with dev sets 9 to 18 (written for this test, not taken from a labelled set): the
+#: Families added with dev sets 9 to 19 (written for this test, not taken from a labelled set): the
 #: rules alone must catch these. The rules as they were before dev sets 9 to 11 missed 19 of their
 #: 22; those before dev set 12 missed 14 of its 16; before dev set 13, 13 of 16; before dev set 14,
 #: 12 of 14; before dev set 15, 6 of 8; before dev set 16, 8 of 10; before dev set 17, 7 of 10;
-#: before dev set 18, 9 of 10.
+#: before dev set 18, 9 of 10; before dev set 19, 8 of 10.
 RULE_FAMILIES = [
     ("parent", "had a bottle of wine and the boys got themselves up", "substance_misuse"),
     ("parent", "Was hammered last night, didnt hear the baby", "substance_misuse"),
@@ -349,13 +349,40 @@ RULE_FAMILIES = [
     ("parent", "might as well top myself at this rate", "self_harm"),
     ("parent", "put chilli on her tongue for swearing, she won't do it again", "harm_to_child"),
     ("child", "mum gave me a smack across the legs for being cheeky", "harm_to_child"),
+    # and with dev set 19
+    (
+        "child",
+        "if i tell my teacher about the belt mum says shell send me away",
+        "secret_with_adult",
+    ),
+    ("parent", "if she doesn't stop crying I'm gonna shut her up myself", "harm_by_parent"),
+    (
+        "child",
+        "when mum has her special drink she falls asleep and we get no tea",
+        "substance_misuse",
+    ),
+    (
+        "parent",
+        "a bit tipsy from the night before but I only drove them to nursery",
+        "substance_misuse",
+    ),
+    ("parent", "had a few lines with my mate while the baby slept", "substance_misuse"),
+    ("child", "my stepdad gives me a slap if i talk at the table", "harm_to_child"),
+    ("parent", "I keep her in the playpen most of the day, it's the only way", "harm_to_child"),
+    ("parent", "I've told him I'll send him back into care, he knows I mean it", "harm_by_parent"),
+    ("parent", "he's been locked out till he says sorry, he's only 10", "harm_to_child"),
+    (
+        "parent",
+        "we went clubbing and the kids were fine on their own, they're 7 and 9",
+        "substance_misuse",
+    ),
 ]
 
 #: Look-alikes of those families: the rules alone leave them alone. The rules before those dev
 #: sets flagged 9 of the 17 for dev sets 9 to 11, 5 of the 9 for dev set 12, 1 of the 7 for dev
 #: set 13, 5 of the 8 for dev set 14, 1 of the 6 for dev set 15, 3 of the 7 for dev set 16, 4
-#: of the 8 for dev set 17 and 1 of the 6 for dev set 18; the others guard the new rules'
-#: exclusions (a missing cat, a first aid course, "ran away from the geese").
+#: of the 8 for dev set 17, 1 of the 6 for dev set 18 and 2 of the 6 for dev set 19; the others
+#: guard the new rules' exclusions (a missing cat, a first aid course, "ran away from the geese").
 RULE_LOOKALIKES = [
     ("child", "a police officer did a talk about county lines in assembly"),
     ("parent", "our cat's been missing since Sunday, the kids made posters"),
@@ -432,6 +459,13 @@ RULE_LOOKALIKES = [
     ("parent", "my brother was suicidal years ago but he's doing great now, married with kids"),
     ("parent", "used the last of the pepper on the pasta, kids said it was too spicy"),
     ("child", "my knife and fork are under my plate lol"),
+    # and with dev set 19
+    ("parent", "I could have strangled him when he flooded the bathroom, we laughed after"),
+    ("child", "gran says dad used to drink before i was born but he doesnt now"),
+    ("parent", "my daughter asked if I was drunk because I was dancing, I wasn't"),
+    ("parent", "Is a tap on the hand allowed in Wales? my partner and I disagree"),
+    ("parent", "Sam threw a ball at his sister and it hit her head, he said sorry"),
+    ("parent", "kept him in his cot for a nap while I had a shower"),
 ]
 
 
