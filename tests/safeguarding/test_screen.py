@@ -200,11 +200,11 @@ def test_new_family_lookalikes_are_not_concerns(sender: str, text: str) -> None:
     assert screen(text, sender=sender) == NO_CONCERN
 
 
-#: Families added with dev sets 9 to 19 (written for this test, not taken from a labelled set): the
+#: Families added with dev sets 9 to 20 (written for this test, not taken from a labelled set): the
 #: rules alone must catch these. The rules as they were before dev sets 9 to 11 missed 19 of their
 #: 22; those before dev set 12 missed 14 of its 16; before dev set 13, 13 of 16; before dev set 14,
 #: 12 of 14; before dev set 15, 6 of 8; before dev set 16, 8 of 10; before dev set 17, 7 of 10;
-#: before dev set 18, 9 of 10; before dev set 19, 8 of 10.
+#: before dev set 18, 9 of 10; before dev set 19, 8 of 10; before dev set 20, 8 of 10.
 RULE_FAMILIES = [
     ("parent", "had a bottle of wine and the boys got themselves up", "substance_misuse"),
     ("parent", "Was hammered last night, didnt hear the baby", "substance_misuse"),
@@ -376,13 +376,41 @@ RULE_FAMILIES = [
         "we went clubbing and the kids were fine on their own, they're 7 and 9",
         "substance_misuse",
     ),
+    # and with dev set 20
+    (
+        "parent",
+        "had one too many and didn't hear the baby wake up, she'd climbed out of the cot",
+        "substance_misuse",
+    ),
+    (
+        "child",
+        "dad was asleep on the settee with the cans all around him so i got my sister dressed",
+        "substance_misuse",
+    ),
+    (
+        "parent",
+        "I popped to the shop while the little ones were in the bath, only 10 mins",
+        "harm_to_child",
+    ),
+    ("parent", "he says he's been grafting, comes back at 2am with cash. he's 13", "harm_to_child"),
+    ("child", "a lad said i could get 50 quid if i carry a bag to his mate", "harm_to_child"),
+    ("parent", "found her down the street in just her nappy, the door was open", "harm_to_child"),
+    ("parent", "I leave Ruby 7 at home while I do the school run, she's sensible", "harm_to_child"),
+    (
+        "child",
+        "my mums friend comes into my room when hes staying over and it scares me",
+        "harm_to_child",
+    ),
+    ("parent", "just a bit of the white before contact so I can face it", "substance_misuse"),
+    ("parent", "my sister lets my 12 yr old drink cider at her house", "substance_misuse"),
 ]
 
 #: Look-alikes of those families: the rules alone leave them alone. The rules before those dev
 #: sets flagged 9 of the 17 for dev sets 9 to 11, 5 of the 9 for dev set 12, 1 of the 7 for dev
 #: set 13, 5 of the 8 for dev set 14, 1 of the 6 for dev set 15, 3 of the 7 for dev set 16, 4
-#: of the 8 for dev set 17, 1 of the 6 for dev set 18 and 2 of the 6 for dev set 19; the others
-#: guard the new rules' exclusions (a missing cat, a first aid course, "ran away from the geese").
+#: of the 8 for dev set 17, 1 of the 6 for dev set 18, 2 of the 6 for dev set 19 and 4 of the 5
+#: for dev set 20; the others guard the new rules' exclusions (a missing cat, a first aid course,
+#: "ran away from the geese").
 RULE_LOOKALIKES = [
     ("child", "a police officer did a talk about county lines in assembly"),
     ("parent", "our cat's been missing since Sunday, the kids made posters"),
@@ -466,6 +494,15 @@ RULE_LOOKALIKES = [
     ("parent", "Is a tap on the hand allowed in Wales? my partner and I disagree"),
     ("parent", "Sam threw a ball at his sister and it hit her head, he said sorry"),
     ("parent", "kept him in his cot for a nap while I had a shower"),
+    # and with dev set 20
+    ("child", "we did drugs in science and learned what they do to your brain"),
+    ("child", "i ran away from a huge spider in the shed"),
+    (
+        "child",
+        "the police lady told us never get in a car with a stranger, even if they know your name",
+    ),
+    ("parent", "We watched a drama about a lad who got groomed into county lines, good chat after"),
+    ("parent", "nothing in the cupboards till payday but my mum dropped a big shop round"),
 ]
 
 
