@@ -82,8 +82,9 @@ def test_demo_texts_are_everyday_answers_the_screener_leaves_alone() -> None:
     # as the bot screens them, knowing who wrote (the flow's audience). Without the sender the
     # model is less sure: a session-14 retrain flagged 3 of the 300 that way ("Bedtime was
     # easier than last night", "Tell someone where you're going", "Mia has been quieter than
-    # usual"), the next one 1, the one after 3 again, then 1, 1, 2, 1, 1, 1, 1, 1 and (session 18's
-    # last) 1. With it, none flagged any except session 17's second and third retrains, which
+    # usual"), the next one 1, the one after 3 again, then 1, 1, 2, 1, 1, 1, 1, 1, 1 and (session
+    # 19's first) 3 ("Phones stay downstairs at night", "I'm still turning up to everything" and
+    # Mia). With it, none flagged any except session 17's second and third retrains, which
     # flagged "Mia has been quieter than usual" from a parent (1 in 300, inside the limit below).
     texts = all_texts()
     rules = Screener(load_rules(rules_path()))

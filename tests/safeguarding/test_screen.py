@@ -204,7 +204,8 @@ def test_new_family_lookalikes_are_not_concerns(sender: str, text: str) -> None:
 #: rules alone must catch these. The rules as they were before dev sets 9 to 11 missed 19 of their
 #: 22; those before dev set 12 missed 14 of its 16; before dev set 13, 13 of 16; before dev set 14,
 #: 12 of 14; before dev set 15, 6 of 8; before dev set 16, 8 of 10; before dev set 17, 7 of 10;
-#: before dev set 18, 9 of 10; before dev set 19, 8 of 10; before dev set 20, 8 of 10.
+#: before dev set 18, 9 of 10; before dev set 19, 8 of 10; before dev set 20, 8 of 10; before dev
+#: set 21, 9 of 10.
 RULE_FAMILIES = [
     ("parent", "had a bottle of wine and the boys got themselves up", "substance_misuse"),
     ("parent", "Was hammered last night, didnt hear the baby", "substance_misuse"),
@@ -403,14 +404,36 @@ RULE_FAMILIES = [
     ),
     ("parent", "just a bit of the white before contact so I can face it", "substance_misuse"),
     ("parent", "my sister lets my 12 yr old drink cider at her house", "substance_misuse"),
+    (
+        "child",
+        "if i wet the bed dad makes me wear the wet pants all day so i remember",
+        "harm_by_parent",
+    ),
+    ("parent", "I don't feed him when he's gobby, he'll learn", "harm_by_parent"),
+    (
+        "parent",
+        "told her she'd get nothing till tomorrow teatime if she threw it again",
+        "harm_to_child",
+    ),
+    ("parent", "put him out on the front step to think about what he did", "harm_by_parent"),
+    ("parent", "I've taken the rest of my tablets, sorry", "self_harm"),
+    ("child", "dad keeps texting mum from a new number but hes not allowed", "domestic_abuse"),
+    ("child", "i heard mum say get off me through the floor", "domestic_abuse"),
+    ("parent", "he's grabbed a knife out of the drawer and stormed out, he's 15", "danger_now"),
+    ("parent", "Kieran's been gone since Saturday, phone off, police are looking", "danger_now"),
+    (
+        "parent",
+        "his uncle's trying to get him to lie about where the money came from",
+        "secret_with_adult",
+    ),
 ]
 
 #: Look-alikes of those families: the rules alone leave them alone. The rules before those dev
 #: sets flagged 9 of the 17 for dev sets 9 to 11, 5 of the 9 for dev set 12, 1 of the 7 for dev
 #: set 13, 5 of the 8 for dev set 14, 1 of the 6 for dev set 15, 3 of the 7 for dev set 16, 4
-#: of the 8 for dev set 17, 1 of the 6 for dev set 18, 2 of the 6 for dev set 19 and 4 of the 5
-#: for dev set 20; the others guard the new rules' exclusions (a missing cat, a first aid course,
-#: "ran away from the geese").
+#: of the 8 for dev set 17, 1 of the 6 for dev set 18, 2 of the 6 for dev set 19, 4 of the 5
+#: for dev set 20 and 2 of the 6 for dev set 21; the others guard the new rules' exclusions (a
+#: missing cat, a first aid course, "ran away from the geese").
 RULE_LOOKALIKES = [
     ("child", "a police officer did a talk about county lines in assembly"),
     ("parent", "our cat's been missing since Sunday, the kids made posters"),
@@ -503,6 +526,13 @@ RULE_LOOKALIKES = [
     ),
     ("parent", "We watched a drama about a lad who got groomed into county lines, good chat after"),
     ("parent", "nothing in the cupboards till payday but my mum dropped a big shop round"),
+    # and with dev set 21
+    ("child", "i kept it a secret that we were making mum a card for mothers day"),
+    ("parent", "Alfie screamed like I'd hurt him when I took the splinter out"),
+    ("parent", "He said he was going to stab the last roast potato, cheeky sod"),
+    ("parent", "I don't feed them after 7 or they're up all night"),
+    ("parent", "my brother's been gone since Friday on his stag do"),
+    ("parent", "nan keeps ringing me from a new number since she lost her phone"),
 ]
 
 
