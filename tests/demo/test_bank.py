@@ -74,18 +74,18 @@ def test_placeholders_and_stage_tags_are_filled_or_the_entry_left_out() -> None:
 
 
 def test_demo_texts_are_everyday_answers_the_screener_leaves_alone() -> None:
-    # The rules flag none of these everyday answers. The model layer (a second, statistical
-    # layer) is tuned to flag at most 0.5% of held-out everyday answers; these texts were never
-    # used to train it, so they are one more check of that rate. (Not a fully independent one
-    # since session 13: a retrain flagged two of them, and the brief for training sets 32-33
-    # named those kinds of answer: safety-plan rules, a child being quieter.) They are screened
-    # as the bot screens them, knowing who wrote (the flow's audience). Without the sender the
-    # model is less sure: a session-14 retrain flagged 3 of the 300 that way ("Bedtime was
-    # easier than last night", "Tell someone where you're going", "Mia has been quieter than
-    # usual"), the next one 1, the one after 3 again, then 1, 1, 2, 1, 1, 1, 1, 1, 1 and (session
-    # 19's first) 3 ("Phones stay downstairs at night", "I'm still turning up to everything" and
-    # Mia). With it, none flagged any except session 17's second and third retrains, which
-    # flagged "Mia has been quieter than usual" from a parent (1 in 300, inside the limit below).
+    # The rules flag none of these everyday answers. The model layer (a second, statistical layer)
+    # is tuned to flag at most 0.5% of held-out everyday answers; these texts were never used to
+    # train it, so they are one more check of that rate. (Not a fully independent one since session
+    # 13: a retrain flagged two of them, and the brief for training sets 32-33 named those kinds of
+    # answer: safety-plan rules, a child being quieter.) They are screened as the bot screens them,
+    # knowing who wrote (the flow's audience). Without the sender the model is less sure: a
+    # session-14 retrain flagged 3 of the 300 that way ("Bedtime was easier than last night", "Tell
+    # someone where you're going", "Mia has been quieter than usual"), the next one 1, the one after
+    # 3 again, then 1, 1, 2, 1, 1, 1, 1, 1, 1, (session 19's first) 3 ("Phones stay downstairs at
+    # night", "I'm still turning up to everything" and Mia) and (session 19's second) 1 (Mia). With
+    # it, none flagged any except session 17's second and third retrains, which flagged "Mia has
+    # been quieter than usual" from a parent (1 in 300, inside the limit below).
     texts = all_texts()
     rules = Screener(load_rules(rules_path()))
     assert [(key, text) for key, text in texts if rules.screen(text).concern] == []

@@ -205,7 +205,7 @@ def test_new_family_lookalikes_are_not_concerns(sender: str, text: str) -> None:
 #: 22; those before dev set 12 missed 14 of its 16; before dev set 13, 13 of 16; before dev set 14,
 #: 12 of 14; before dev set 15, 6 of 8; before dev set 16, 8 of 10; before dev set 17, 7 of 10;
 #: before dev set 18, 9 of 10; before dev set 19, 8 of 10; before dev set 20, 8 of 10; before dev
-#: set 21, 9 of 10.
+#: set 21, 9 of 10; before dev set 22, 10 of 10.
 RULE_FAMILIES = [
     ("parent", "had a bottle of wine and the boys got themselves up", "substance_misuse"),
     ("parent", "Was hammered last night, didnt hear the baby", "substance_misuse"),
@@ -426,14 +426,28 @@ RULE_FAMILIES = [
         "his uncle's trying to get him to lie about where the money came from",
         "secret_with_adult",
     ),
+    ("parent", "says he's doing runs for some lad from Leeds, won't say what", "harm_to_child"),
+    ("child", "theres a needle on the sofa from mums friend", "harm_to_child"),
+    ("child", "nan doesnt give me breakfast if i wet the bed", "harm_by_parent"),
+    (
+        "parent",
+        "made her take her wet knickers to school in a carrier bag so she'd remember",
+        "harm_by_parent",
+    ),
+    ("child", "my boyfriend is 20 and im 14, he picks me up from school", "harm_to_child"),
+    ("parent", "I said to her I'll snap her arm if she touches my phone again", "harm_by_parent"),
+    ("parent", "I have to show him every receipt or there's hell on", "domestic_abuse"),
+    ("parent", "Kev took my bank card off me so I couldn't go to my sister's", "domestic_abuse"),
+    ("parent", "my ex is outside right now kicking the door", "danger_now"),
+    ("child", "the man next door tickles me and says its our little game", "secret_with_adult"),
 ]
 
 #: Look-alikes of those families: the rules alone leave them alone. The rules before those dev
 #: sets flagged 9 of the 17 for dev sets 9 to 11, 5 of the 9 for dev set 12, 1 of the 7 for dev
 #: set 13, 5 of the 8 for dev set 14, 1 of the 6 for dev set 15, 3 of the 7 for dev set 16, 4
 #: of the 8 for dev set 17, 1 of the 6 for dev set 18, 2 of the 6 for dev set 19, 4 of the 5
-#: for dev set 20 and 2 of the 6 for dev set 21; the others guard the new rules' exclusions (a
-#: missing cat, a first aid course, "ran away from the geese").
+#: for dev set 20, 2 of the 6 for dev set 21 and 1 of the 6 for dev set 22; the others guard the
+#: new rules' exclusions (a missing cat, a first aid course, "ran away from the geese").
 RULE_LOOKALIKES = [
     ("child", "a police officer did a talk about county lines in assembly"),
     ("parent", "our cat's been missing since Sunday, the kids made posters"),
@@ -533,6 +547,13 @@ RULE_LOOKALIKES = [
     ("parent", "I don't feed them after 7 or they're up all night"),
     ("parent", "my brother's been gone since Friday on his stag do"),
     ("parent", "nan keeps ringing me from a new number since she lost her phone"),
+    # and with dev set 22
+    ("child", "my sister chucked her shoe at me and missed lol"),
+    ("parent", "Nan drinks too much tea, she's up all night weeing"),
+    ("child", "i had to stand in the garden for ages waiting for the ice cream van"),
+    ("parent", "my ex is outside now to pick the kids up, bang on time for once"),
+    ("parent", "I can't get out of bed before 6 but I'm up for the school run"),
+    ("child", "my cousin is 19 and im 10 and she took me to the cinema"),
 ]
 
 
