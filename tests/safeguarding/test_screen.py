@@ -205,7 +205,7 @@ def test_new_family_lookalikes_are_not_concerns(sender: str, text: str) -> None:
 #: 22; those before dev set 12 missed 14 of its 16; before dev set 13, 13 of 16; before dev set 14,
 #: 12 of 14; before dev set 15, 6 of 8; before dev set 16, 8 of 10; before dev set 17, 7 of 10;
 #: before dev set 18, 9 of 10; before dev set 19, 8 of 10; before dev set 20, 8 of 10; before dev
-#: set 21, 9 of 10; before dev set 22, 10 of 10.
+#: set 21, 9 of 10; before dev set 22, 10 of 10; before dev set 23, 10 of 10.
 RULE_FAMILIES = [
     ("parent", "had a bottle of wine and the boys got themselves up", "substance_misuse"),
     ("parent", "Was hammered last night, didnt hear the baby", "substance_misuse"),
@@ -440,14 +440,45 @@ RULE_FAMILIES = [
     ("parent", "Kev took my bank card off me so I couldn't go to my sister's", "domestic_abuse"),
     ("parent", "my ex is outside right now kicking the door", "danger_now"),
     ("child", "the man next door tickles me and says its our little game", "secret_with_adult"),
+    ("parent", "I might just vanish for good, save them all the bother", "self_harm"),
+    ("child", "there are cuts on my mums arms and she wears long sleeves now", "self_harm"),
+    (
+        "parent",
+        "she comes back from some bloke's flat on Sunday nights and won't say who",
+        "harm_to_child",
+    ),
+    ("parent", "he gets paid to take parcels to Hull, it's only a bit of cash", "harm_to_child"),
+    (
+        "parent",
+        "our Ellie's 9 and she watches the baby in the evenings while I'm at work",
+        "harm_to_child",
+    ),
+    (
+        "parent",
+        "the kids have been living on biscuits this week, no money till Friday",
+        "harm_to_child",
+    ),
+    ("parent", "someone needs to come now, he's going mental", "danger_now"),
+    (
+        "parent",
+        "the lads who are after Jack are waiting outside the college right now",
+        "danger_now",
+    ),
+    ("parent", "I told them if school asks, just say I was poorly", "secret_with_adult"),
+    (
+        "parent",
+        "his dad's telling him to say he wants to live with him at the review",
+        "secret_with_adult",
+    ),
 ]
 
 #: Look-alikes of those families: the rules alone leave them alone. The rules before those dev
 #: sets flagged 9 of the 17 for dev sets 9 to 11, 5 of the 9 for dev set 12, 1 of the 7 for dev
 #: set 13, 5 of the 8 for dev set 14, 1 of the 6 for dev set 15, 3 of the 7 for dev set 16, 4
 #: of the 8 for dev set 17, 1 of the 6 for dev set 18, 2 of the 6 for dev set 19, 4 of the 5
-#: for dev set 20, 2 of the 6 for dev set 21 and 1 of the 6 for dev set 22; the others guard the
-#: new rules' exclusions (a missing cat, a first aid course, "ran away from the geese").
+#: for dev set 20, 2 of the 6 for dev set 21, 1 of the 6 for dev set 22 and 2 of the 5 for dev set
+#: 23; the others guard the new rules' exclusions (a missing cat, a first aid course, "ran away
+#: from the geese").
 RULE_LOOKALIKES = [
     ("child", "a police officer did a talk about county lines in assembly"),
     ("parent", "our cat's been missing since Sunday, the kids made posters"),
@@ -554,6 +585,12 @@ RULE_LOOKALIKES = [
     ("parent", "my ex is outside now to pick the kids up, bang on time for once"),
     ("parent", "I can't get out of bed before 6 but I'm up for the school run"),
     ("child", "my cousin is 19 and im 10 and she took me to the cinema"),
+    # and with dev set 23
+    ("parent", "accidentally rang 999 when the baby grabbed my phone, so embarrassing"),
+    ("child", "my brother thought the kitchen was on fire but it was just steam lol"),
+    ("parent", "the magic trick made the coin vanish for good, the kids were amazed"),
+    ("parent", "I gave him a fiver for carrying the shopping bags in"),
+    ("parent", "Grandad bought him a bike and told him not to tell me till my birthday surprise"),
 ]
 
 
