@@ -200,12 +200,13 @@ def test_new_family_lookalikes_are_not_concerns(sender: str, text: str) -> None:
     assert screen(text, sender=sender) == NO_CONCERN
 
 
-#: Families added with dev sets 9 to 20 (written for this test, not taken from a labelled set): the
+#: Families added with dev sets 9 to 24 (written for this test, not taken from a labelled set): the
 #: rules alone must catch these. The rules as they were before dev sets 9 to 11 missed 19 of their
 #: 22; those before dev set 12 missed 14 of its 16; before dev set 13, 13 of 16; before dev set 14,
 #: 12 of 14; before dev set 15, 6 of 8; before dev set 16, 8 of 10; before dev set 17, 7 of 10;
 #: before dev set 18, 9 of 10; before dev set 19, 8 of 10; before dev set 20, 8 of 10; before dev
-#: set 21, 9 of 10; before dev set 22, 10 of 10; before dev set 23, 10 of 10.
+#: set 21, 9 of 10; before dev set 22, 10 of 10; before dev set 23, 10 of 10; before dev set 24,
+#: 12 of 12.
 RULE_FAMILIES = [
     ("parent", "had a bottle of wine and the boys got themselves up", "substance_misuse"),
     ("parent", "Was hammered last night, didnt hear the baby", "substance_misuse"),
@@ -470,15 +471,28 @@ RULE_FAMILIES = [
         "his dad's telling him to say he wants to live with him at the review",
         "secret_with_adult",
     ),
+    # and with dev set 24
+    ("child", "dad pressed my hand on the hob so i would learn it was hot", "harm_by_parent"),
+    ("child", "mum says i can go hungry if i dont eat what shes made", "harm_by_parent"),
+    ("parent", "Took the whole packet of my cocodamol an hour ago, sorry", "self_harm"),
+    ("parent", "her dad keeps saying he'll top himself if she doesn't visit", "self_harm"),
+    ("parent", "Nursery just rang, he's not there and his dad had him this morning", "danger_now"),
+    ("child", "dad said hed be back at tea time and its gone 10 now", "danger_now"),
+    ("parent", "Gaz texted that he's on his way round to teach me a lesson", "danger_now"),
+    ("parent", "Had a massive bender Friday, the kids were at their nan's", "substance_misuse"),
+    ("parent", "still a bit pissed from last night when I did the school run", "substance_misuse"),
+    ("child", "nan was on the bottle again and didnt make tea", "substance_misuse"),
+    ("parent", "my script and a bit on top on a Friday, nothing major", "substance_misuse"),
+    ("parent", "dad keeps nodding off while he's driving them to school", "harm_to_child"),
 ]
 
 #: Look-alikes of those families: the rules alone leave them alone. The rules before those dev
 #: sets flagged 9 of the 17 for dev sets 9 to 11, 5 of the 9 for dev set 12, 1 of the 7 for dev
 #: set 13, 5 of the 8 for dev set 14, 1 of the 6 for dev set 15, 3 of the 7 for dev set 16, 4
 #: of the 8 for dev set 17, 1 of the 6 for dev set 18, 2 of the 6 for dev set 19, 4 of the 5
-#: for dev set 20, 2 of the 6 for dev set 21, 1 of the 6 for dev set 22 and 2 of the 5 for dev set
-#: 23; the others guard the new rules' exclusions (a missing cat, a first aid course, "ran away
-#: from the geese").
+#: for dev set 20, 2 of the 6 for dev set 21, 1 of the 6 for dev set 22, 2 of the 5 for dev set
+#: 23 and 3 of the 6 for dev set 24; the others guard the new rules' exclusions (a missing cat, a
+#: first aid course, "ran away from the geese").
 RULE_LOOKALIKES = [
     ("child", "a police officer did a talk about county lines in assembly"),
     ("parent", "our cat's been missing since Sunday, the kids made posters"),
@@ -591,6 +605,13 @@ RULE_LOOKALIKES = [
     ("parent", "the magic trick made the coin vanish for good, the kids were amazed"),
     ("parent", "I gave him a fiver for carrying the shopping bags in"),
     ("parent", "Grandad bought him a bike and told him not to tell me till my birthday surprise"),
+    # and with dev set 24
+    ("child", "my little brother had a bad dream about monsters kicking the door down"),
+    ("parent", "The smell of skunk coming from the flat below is awful, I've rung the council"),
+    ("parent", "Jade was home alone for 15 minutes while I walked the dog, she's 15"),
+    ("parent", "Watched a whole series in one go, a proper Netflix bender with the kids"),
+    ("child", "my baby sister had her bottle and went to sleep"),
+    ("parent", "He's on his way round to pick up the kids, bang on time"),
 ]
 
 
