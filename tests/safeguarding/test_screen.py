@@ -206,7 +206,7 @@ def test_new_family_lookalikes_are_not_concerns(sender: str, text: str) -> None:
 #: 12 of 14; before dev set 15, 6 of 8; before dev set 16, 8 of 10; before dev set 17, 7 of 10;
 #: before dev set 18, 9 of 10; before dev set 19, 8 of 10; before dev set 20, 8 of 10; before dev
 #: set 21, 9 of 10; before dev set 22, 10 of 10; before dev set 23, 10 of 10; before dev set 24,
-#: 12 of 12.
+#: 12 of 12; before dev set 25, 8 of 12.
 RULE_FAMILIES = [
     ("parent", "had a bottle of wine and the boys got themselves up", "substance_misuse"),
     ("parent", "Was hammered last night, didnt hear the baby", "substance_misuse"),
@@ -484,6 +484,23 @@ RULE_FAMILIES = [
     ("child", "nan was on the bottle again and didnt make tea", "substance_misuse"),
     ("parent", "my script and a bit on top on a Friday, nothing major", "substance_misuse"),
     ("parent", "dad keeps nodding off while he's driving them to school", "harm_to_child"),
+    # and with dev set 25
+    ("parent", "He kicks off whenever I talk back, so I keep quiet now", "domestic_abuse"),
+    ("parent", "My fella keeps my bank card so I can't waste money, it's fine", "domestic_abuse"),
+    ("parent", "He changed the passcode on my phone again after I rang my mum", "domestic_abuse"),
+    ("child", "mums boyfriend said hes going to batter mum when he gets in", "domestic_abuse"),
+    ("child", "dad keeps asking me where mum lives now and i dont want to say", "domestic_abuse"),
+    ("child", "mum was hiding in the bathroom when he was shouting", "domestic_abuse"),
+    ("parent", "I'm stood on the edge of the multi storey, I can't do this", "self_harm"),
+    (
+        "parent",
+        "Honestly I'm done with being alive, the kids are better with their dad",
+        "self_harm",
+    ),
+    ("child", "i swallowed 7 of mums pills after tea", "self_harm"),
+    ("parent", "He says he'll put the windows through if I don't answer", "danger_now"),
+    ("child", "dad said hes going to take us and never bring us back", "danger_now"),
+    ("parent", "He blew the child benefit on his gear again", "substance_misuse"),
 ]
 
 #: Look-alikes of those families: the rules alone leave them alone. The rules before those dev
@@ -491,8 +508,8 @@ RULE_FAMILIES = [
 #: set 13, 5 of the 8 for dev set 14, 1 of the 6 for dev set 15, 3 of the 7 for dev set 16, 4
 #: of the 8 for dev set 17, 1 of the 6 for dev set 18, 2 of the 6 for dev set 19, 4 of the 5
 #: for dev set 20, 2 of the 6 for dev set 21, 1 of the 6 for dev set 22, 2 of the 5 for dev set
-#: 23 and 3 of the 6 for dev set 24; the others guard the new rules' exclusions (a missing cat, a
-#: first aid course, "ran away from the geese").
+#: 23, 3 of the 6 for dev set 24 and none of the 6 for dev set 25; the others guard the new rules'
+#: exclusions (a missing cat, a first aid course, "ran away from the geese").
 RULE_LOOKALIKES = [
     ("child", "a police officer did a talk about county lines in assembly"),
     ("parent", "our cat's been missing since Sunday, the kids made posters"),
@@ -612,6 +629,13 @@ RULE_LOOKALIKES = [
     ("parent", "Watched a whole series in one go, a proper Netflix bender with the kids"),
     ("child", "my baby sister had her bottle and went to sleep"),
     ("parent", "He's on his way round to pick up the kids, bang on time"),
+    # and with dev set 25
+    ("child", "my brother said hed kill mum for eating his chips but he was only joking"),
+    ("parent", "My son kicks off whenever I say no to the iPad"),
+    ("child", "we sat on the roof of the car park eating chips with dad"),
+    ("parent", "I'm done with being here at the hospital all day, can't wait to get home"),
+    ("parent", "He said he'll put the windows in next week, the landlord's paying"),
+    ("parent", "Done with being in this flat, the bidding for a house opens Monday"),
 ]
 
 
