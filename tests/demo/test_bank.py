@@ -85,8 +85,8 @@ def test_demo_texts_are_everyday_answers_the_screener_leaves_alone() -> None:
     # 3 again, then 1, 1, 2, 1, 1, 1, 1, 1, 1, (session 19's first) 3 ("Phones stay downstairs at
     # night", "I'm still turning up to everything" and Mia), (session 19's second) 1 (Mia) and
     # (session 19's third) 3 ("Tell someone where you're going", "I'm still turning up to
-    # everything" and Mia) and (session 20's first) 2 ("Tell someone where you're going" and Mia).
-    # With it, none flagged any except session 17's second and third retrains,
+    # everything" and Mia), (session 20's first) 2 ("Tell someone where you're going" and Mia) and
+    # (session 20's second) 2 ("I'm still turning up to everything" and Mia). With it, none flagged any except session 17's second and third retrains,
     # which flagged "Mia has been quieter than usual" from a parent (1 in 300, inside the limit
     # below).
     texts = all_texts()
