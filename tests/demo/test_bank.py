@@ -86,9 +86,9 @@ def test_demo_texts_are_everyday_answers_the_screener_leaves_alone() -> None:
     # night", "I'm still turning up to everything" and Mia), (session 19's second) 1 (Mia) and
     # (session 19's third) 3 ("Tell someone where you're going", "I'm still turning up to
     # everything" and Mia), (session 20's first) 2 ("Tell someone where you're going" and Mia) and
-    # (session 20's second) 2 ("I'm still turning up to everything" and Mia). With it, none flagged any except session 17's second and third retrains,
-    # which flagged "Mia has been quieter than usual" from a parent (1 in 300, inside the limit
-    # below).
+    # (session 20's second) 2 ("I'm still turning up to everything" and Mia). With it, none flagged
+    # any except session 17's second and third retrains, which flagged "Mia has been quieter than
+    # usual" from a parent (1 in 300, inside the limit below).
     texts = all_texts()
     rules = Screener(load_rules(rules_path()))
     assert [(key, text) for key, text in texts if rules.screen(text).concern] == []
